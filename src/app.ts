@@ -1,0 +1,71 @@
+// buildApp: registers every plugin and route on a new Fastify instance; never listens.
+import { randomUUID } from 'node:crypto'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyBaseLogger } from 'fastify'
+import type { Config } from './config/index.js'
+import { type Clock, systemClock } from './lib/clock.js'
+import contentTypes from './plugins/content-types.js'
+import database from './plugins/database.js'
+import errors from './plugins/errors.js'
+import keyring from './plugins/keyring.js'
+import health from './routes/health.js'
+import wellKnown from './routes/well-known.js'
+import type { Database } from './stores/database.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+    clock: Clock
+  }
+}
+
+export interface AppOptions {
+  config: Config
+  /** An open database to use instead of opening one from the config (the caller closes it). */
+  db?: Database | undefined
+  clock?: Clock | undefined
+  /** A pino logger (server.ts builds it); no logging when absent. */
+  logger?: FastifyBaseLogger | undefined
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+export async function buildApp(opts: AppOptions) {
+  const { config } = opts
+  const app = Fastify({
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    // A caller's X-Request-Id is kept when it is plain, so logs join up across services.
+    requestIdHeader: 'x-request-id',
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
+    // Malformed HTTP never reaches a route: answer it in the contract's shape too.
+    clientErrorHandler: (err, socket) => {
+      if (!socket.writable) return socket.destroy(err)
+      const body = JSON.stringify({ error: 'invalid_request', error_description: 'Malformed HTTP request.' })
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.decorate('config', config)
+  app.decorate('clock', opts.clock ?? systemClock)
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id)
+  })
+
+  await app.register(errors, { bodyLimit: config.bodyLimit })
+  await app.register(contentTypes)
+  await app.register(database, { config, db: opts.db })
+  await app.register(keyring, { config, clock: app.clock })
+
+  await app.register(wellKnown, { config })
+  await app.register(health)
+  return app
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>

@@ -1,0 +1,31 @@
+// Strict content types (SPEC §6): the RFC's form encoding and JSON, nothing else.
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { InvalidRequest } from '../oauth/errors.js'
+
+/**
+ * application/x-www-form-urlencoded. A repeated parameter becomes an array, so that the
+ * OAuth routes can refuse it (RFC 6749 §3.1: parameters MUST NOT be included more than once).
+ */
+export function parseForm(body: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = Object.create(null)
+  for (const [key, value] of new URLSearchParams(body)) {
+    const seen = out[key]
+    if (seen === undefined) out[key] = value
+    else out[key] = Array.isArray(seen) ? [...seen, value] : [seen, value]
+  }
+  return out
+}
+
+async function contentTypes(app: FastifyInstance) {
+  app.removeContentTypeParser('text/plain')
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseForm(body as string))
+    } catch {
+      done(new InvalidRequest('The form body could not be parsed.'), undefined)
+    }
+  })
+}
+
+export default fp(contentTypes, { name: 'content-types' })

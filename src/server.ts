@@ -1,0 +1,43 @@
+// The only entry point that listens: config, logger, the app, and a graceful close.
+import closeWithGrace from 'close-with-grace'
+import pino from 'pino'
+import { buildApp } from './app.js'
+import { ConfigError, loadConfig } from './config/index.js'
+import { loggerOptions } from './lib/logger.js'
+
+async function main() {
+  let config
+  try {
+    config = loadConfig()
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message)
+    throw err
+  }
+  const logger = pino(loggerOptions(config.logLevel))
+  let app
+  try {
+    app = await buildApp({ config, logger })
+  } catch (err) {
+    // An unreachable database, a wrong key-encryption key, a failed migration: one clear line.
+    fail((err as Error).message)
+  }
+  closeWithGrace({ delay: config.shutdownTimeout * 1000, logger }, async ({ signal, err }) => {
+    if (err) logger.error({ err }, 'closing after an error')
+    else logger.info({ signal }, 'draining in-flight requests, then closing')
+    await app.close()
+  })
+  try {
+    await app.listen({ host: config.host, port: config.port })
+  } catch (err) {
+    await app.close().catch(() => {})
+    fail(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`)
+  }
+  logger.info({ issuer: config.issuer, database: app.db.kind, active_kid: app.keys.signer.kid }, 'tessera ready')
+}
+
+function fail(message: string): never {
+  process.stderr.write(`tessera: ${message}\n`)
+  process.exit(1)
+}
+
+await main()

@@ -1,0 +1,169 @@
+// The database connection: real Postgres through @prisma/adapter-pg, or embedded PGlite.
+// Everything above this file sees the same Database and never knows which one it got.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
+import { PrismaPg } from '@prisma/adapter-pg'
+import pg from 'pg'
+import { PrismaPGlite } from 'pglite-prisma-adapter'
+import { PrismaClient } from '../generated/prisma/client.js'
+
+export type { PrismaClient }
+
+/** A connection for raw SQL that must stay on one session (locks, migrations). */
+export interface Session {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>
+  /** Runs a script of several statements (a migration file). */
+  exec(sql: string): Promise<void>
+}
+
+export interface Database extends Session {
+  readonly kind: 'postgres' | 'pglite'
+  readonly prisma: PrismaClient
+  /**
+   * Runs `fn` holding a lock that every Tessera process on this database respects
+   * (a Postgres advisory lock; PGlite admits one process, so a promise chain suffices).
+   */
+  withLock<T>(name: string, fn: (session: Session) => Promise<T>): Promise<T>
+  close(): Promise<void>
+}
+
+export class DatabaseUnavailable extends Error {
+  override name = 'DatabaseUnavailable'
+}
+
+export interface DatabaseOptions {
+  databaseUrl?: string | undefined
+  /** PGlite data directory, or `memory://` for a throwaway in-memory database. */
+  pgliteDir: string
+  poolSize?: number
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return options.databaseUrl ? openPostgres(options.databaseUrl, options.poolSize ?? 10) : openPglite(options.pgliteDir)
+}
+
+/** Stable 63-bit key for pg_advisory_lock from a name. */
+function lockKey(name: string): bigint {
+  let h = 0xcbf29ce484222325n
+  for (const c of Buffer.from(`tessera:${name}`)) h = ((h ^ BigInt(c)) * 0x100000001b3n) & 0x7fffffffffffffffn
+  return h
+}
+
+async function openPostgres(connectionString: string, max: number): Promise<Database> {
+  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5000 })
+  // An idle client losing its server (restart, failover) must not crash the process.
+  pool.on('error', () => {})
+  try {
+    await pool.query('SELECT 1')
+  } catch (err) {
+    await pool.end().catch(() => {})
+    throw new DatabaseUnavailable(`cannot reach Postgres at ${redactUrl(connectionString)}: ${(err as Error).message}`)
+  }
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) })
+  const sessionOf = (c: pg.Pool | pg.PoolClient): Session => ({
+    query: async (sql, params) => (await c.query(sql, params as unknown[])).rows,
+    exec: async (sql) => {
+      await c.query(sql)
+    },
+  })
+  return {
+    kind: 'postgres',
+    prisma,
+    ...sessionOf(pool),
+    async withLock(name, fn) {
+      const client = await pool.connect()
+      const key = lockKey(name).toString()
+      try {
+        await client.query('SELECT pg_advisory_lock($1)', [key])
+        try {
+          return await fn(sessionOf(client))
+        } finally {
+          await client.query('SELECT pg_advisory_unlock($1)', [key])
+        }
+      } finally {
+        client.release()
+      }
+    },
+    async close() {
+      await prisma.$disconnect()
+      await pool.end()
+    },
+  }
+}
+
+/** Hides the password of a postgres:// URL. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url)
+    if (u.password) u.password = '***'
+    return u.toString()
+  } catch {
+    return 'postgres://…'
+  }
+}
+
+async function openPglite(dir: string): Promise<Database> {
+  const inMemory = dir.startsWith('memory://')
+  const release = inMemory ? () => {} : lockDirectory(dir)
+  let db: PGlite
+  try {
+    db = await PGlite.create(inMemory ? 'memory://' : dir)
+  } catch (err) {
+    release()
+    throw new DatabaseUnavailable(`cannot open the embedded database in ${dir}: ${(err as Error).message}`)
+  }
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) })
+  const session: Session = {
+    query: async <T>(sql: string, params?: unknown[]) => (await db.query<T>(sql, params)).rows,
+    exec: async (sql) => {
+      await db.exec(sql)
+    },
+  }
+  let chain: Promise<unknown> = Promise.resolve()
+  return {
+    kind: 'pglite',
+    prisma,
+    ...session,
+    withLock(_name, fn) {
+      const run = chain.then(() => fn(session))
+      chain = run.catch(() => {})
+      return run
+    },
+    async close() {
+      await prisma.$disconnect()
+      await db.close()
+      release()
+    },
+  }
+}
+
+/**
+ * PGlite is one process's database: a second process opening the same directory would
+ * corrupt it. A pid file refuses that with a clear message instead.
+ */
+function lockDirectory(dir: string): () => void {
+  mkdirSync(dir, { recursive: true })
+  const file = join(dir, 'tessera.pid')
+  try {
+    writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 })
+  } catch {
+    const holder = Number(readFileSync(file, 'utf8'))
+    if (holder && holder !== process.pid && isAlive(holder)) {
+      throw new DatabaseUnavailable(
+        `the embedded database in ${dir} is in use by process ${holder} (a running Tessera server?); stop it, or set DATABASE_URL to use Postgres`,
+      )
+    }
+    writeFileSync(file, String(process.pid), { mode: 0o600 })
+  }
+  return () => rmSync(file, { force: true })
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
