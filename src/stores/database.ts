@@ -85,11 +85,17 @@ async function openPostgres(connectionString: string, max: number): Promise<Data
         client.release()
       }
     },
-    async close() {
+    close: once(async () => {
       await prisma.$disconnect()
       await pool.end()
-    },
+    }),
   }
+}
+
+/** Closing twice (a test, then its teardown; a signal during shutdown) is harmless. */
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined
+  return () => (done ??= fn())
 }
 
 /** Hides the password of a postgres:// URL. */
@@ -130,11 +136,11 @@ async function openPglite(dir: string): Promise<Database> {
       chain = run.catch(() => {})
       return run
     },
-    async close() {
+    close: once(async () => {
       await prisma.$disconnect()
       await db.close()
       release()
-    },
+    }),
   }
 }
 

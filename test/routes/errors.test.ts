@@ -1,0 +1,43 @@
+// The contract's JSON error shape for everything that is not a success.
+import t from 'tap'
+import { build, eachLeg } from '../helpers/build.js'
+
+eachLeg(t, async (t, leg) => {
+  const { app, db } = await build(t, leg)
+
+  t.test('unknown route: 404 JSON, never HTML', async (t) => {
+    const res = await app.inject('/no/such/thing?x=1')
+    t.equal(res.statusCode, 404)
+    t.match(res.headers['content-type'], /^application\/json/)
+    t.same(res.json(), { error: 'not_found', error_description: 'No route for GET /no/such/thing.' })
+  })
+
+  t.test('wrong method: 405 with Allow', async (t) => {
+    const res = await app.inject({ method: 'DELETE', url: '/.well-known/jwks.json' })
+    t.equal(res.statusCode, 405)
+    t.match(res.headers.allow, /GET/)
+    t.equal(res.json().error, 'method_not_allowed')
+  })
+
+  t.test('every response carries a request id, and a plain caller id is kept', async (t) => {
+    const mine = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'abc-123' } })
+    t.equal(mine.headers['x-request-id'], 'abc-123')
+    const hostile = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'a b\u0000<script>' } })
+    t.match(hostile.headers['x-request-id'], /^[0-9a-f-]{36}$/)
+  })
+
+  t.test('health and readiness', async (t) => {
+    t.same((await app.inject('/healthz')).json(), { status: 'ok' })
+    const ready = await app.inject('/readyz')
+    t.equal(ready.statusCode, 200)
+    t.match(ready.json(), { status: 'ok', database: leg, active_kid: app.keys.signer.kid })
+  })
+
+  t.test('readiness is 503 when the database is gone', async (t) => {
+    await db.close()
+    const res = await app.inject('/readyz')
+    t.equal(res.statusCode, 503)
+    t.same(res.json(), { error: 'unavailable', error_description: 'The database is unreachable.' })
+    t.equal((await app.inject('/healthz')).statusCode, 200, 'liveness does not depend on the database')
+  })
+})
