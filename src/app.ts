@@ -1,6 +1,7 @@
 // buildApp: registers every plugin and route on a new Fastify instance; never listens.
 import { randomUUID } from 'node:crypto'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import cookie from '@fastify/cookie'
 import Fastify, { type FastifyBaseLogger } from 'fastify'
 import type { Config } from './config/index.js'
 import { type Clock, systemClock } from './lib/clock.js'
@@ -8,7 +9,10 @@ import contentTypes from './plugins/content-types.js'
 import database from './plugins/database.js'
 import errors from './plugins/errors.js'
 import keyring from './plugins/keyring.js'
+import services from './plugins/services.js'
 import health from './routes/health.js'
+import oauth from './routes/oauth.js'
+import users from './routes/users.js'
 import wellKnown from './routes/well-known.js'
 import type { Database } from './stores/database.js'
 
@@ -62,9 +66,13 @@ export async function buildApp(opts: AppOptions) {
   await app.register(contentTypes)
   await app.register(database, { config, db: opts.db })
   await app.register(keyring, { config, clock: app.clock })
+  await app.register(services)
+  await app.register(cookie)
 
   await app.register(wellKnown, { config })
   await app.register(health)
+  await app.register(oauth)
+  await app.register(users)
   return app
 }
 

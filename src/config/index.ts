@@ -14,6 +14,7 @@ export const EnvSchema = Type.Object({
   ISSUER: Type.Optional(Type.String({ pattern: '^https?://[^?#]+$', description: 'Issuer URL (`iss`), no query or fragment. Default http://localhost:PORT.' })),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://', description: 'postgres:// URL; unset: embedded PGlite in PGLITE_DIR.' })),
   PGLITE_DIR: Type.String({ minLength: 1, default: './data', description: 'Directory of the embedded database when DATABASE_URL is unset.' }),
+  DEFAULT_AUDIENCE: Type.String({ minLength: 1, default: 'api', description: 'Access-token `aud` for clients registered without an audience. Never the issuer: that is the refresh token\'s audience.' }),
   KEY_ENCRYPTION_KEY: Type.Optional(Type.String({ pattern: '^([0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$', description: '32 bytes, hex or base64, sealing the signing keys (AES-256-GCM).' })),
   KEY_FILE: Type.String({ minLength: 1, default: './keys/encryption.key', description: 'Where the development key-encryption key is generated when KEY_ENCRYPTION_KEY is unset.' }),
   ACCESS_TOKEN_TTL: duration('Access-token lifetime.', '15m'),
@@ -38,6 +39,7 @@ export interface Config {
   issuer: string
   databaseUrl: string | undefined
   pgliteDir: string
+  defaultAudience: string
   keyEncryptionKey: Buffer | undefined
   keyFile: string
   /** All durations in seconds. */
@@ -101,6 +103,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
   const refreshTokenTtl = seconds(e.REFRESH_TOKEN_TTL)
   const refreshFamilyTtl = seconds(e.REFRESH_FAMILY_TTL)
   if (refreshTokenTtl < 1 || refreshFamilyTtl < 1) throw new ConfigError('Invalid REFRESH_TOKEN_TTL or REFRESH_FAMILY_TTL: must be at least 1 second.')
+  if (e.DEFAULT_AUDIENCE === issuer) throw new ConfigError('Invalid DEFAULT_AUDIENCE: must differ from the issuer, or resource servers would accept refresh tokens.')
   const keyEncryptionKey = e.KEY_ENCRYPTION_KEY === undefined ? undefined : decodeKey(e.KEY_ENCRYPTION_KEY)
   if (keyEncryptionKey && keyEncryptionKey.length !== 32) throw new ConfigError('Invalid KEY_ENCRYPTION_KEY: must decode to exactly 32 bytes (64 hex digits or 44 base64 characters).')
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p))
@@ -111,6 +114,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
     issuer,
     databaseUrl: e.DATABASE_URL,
     pgliteDir: abs(e.PGLITE_DIR),
+    defaultAudience: e.DEFAULT_AUDIENCE,
     keyEncryptionKey,
     keyFile: abs(e.KEY_FILE),
     accessTokenTtl,

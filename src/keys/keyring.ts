@@ -51,6 +51,7 @@ export class KeyRing {
   #verify = new Map<string, VerificationKey>()
   #jwks = { body: '{"keys":[]}', etag: '"empty"' }
   #keys: StoredKey[] = []
+  #privateCache = new Map<string, Signer>()
 
   constructor(
     private readonly db: Database,
@@ -80,6 +81,22 @@ export class KeyRing {
 
   verificationKey(kid: string): VerificationKey | undefined {
     return this.#verify.get(kid)
+  }
+
+  /**
+   * The private key of any key still in the ring, for signing a family's current refresh
+   * token again (SPEC §3 leeway) after the key that first signed it stopped being active.
+   */
+  async signerFor(kid: string): Promise<Signer | undefined> {
+    if (this.#signer?.kid === kid) return this.#signer
+    const cached = this.#privateCache.get(kid)
+    if (cached) return cached
+    const stored = this.#keys.find((k) => k.kid === kid)
+    if (!stored) return undefined
+    const pkcs8 = unseal(this.kek, stored.sealedPrivateKey, kid)
+    const signer = { kid, key: await webcrypto.subtle.importKey('pkcs8', pkcs8, RSA, false, ['sign']) }
+    this.#privateCache.set(kid, signer)
+    return signer
   }
 
   /**
@@ -117,6 +134,7 @@ export class KeyRing {
     const body = JSON.stringify({ keys: published })
     this.#jwks = { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` }
     this.#keys = keys
+    this.#privateCache = new Map()
     this.#verify = verify
     this.#signer = signer
   }

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Test } from 'tap'
 import { type App, buildApp } from '../../src/app.js'
 import { type Config, loadConfig } from '../../src/config/index.js'
 import type { Clock } from '../../src/lib/clock.js'
@@ -11,10 +12,6 @@ import { LEGS, type Leg, openTestDatabase } from './db.js'
 
 export { LEGS, type Leg }
 
-interface TapLike {
-  teardown(fn: () => unknown): void
-  test(name: string, fn: (t: never) => Promise<void> | void): Promise<unknown> | unknown
-}
 
 /** A test configuration: quiet, a fixed key-encryption key, key file in a temp dir. */
 export function testConfig(env: Record<string, string> = {}): Config {
@@ -49,6 +46,6 @@ export async function build(t: { teardown(fn: () => unknown): void }, leg: Leg, 
 }
 
 /** Runs `fn` once per database leg, as subtests named after the leg. */
-export function eachLeg<T extends TapLike>(t: T, fn: (t: T, leg: Leg) => Promise<void>): void {
-  for (const leg of LEGS) t.test(leg, (sub: never) => fn(sub as T, leg))
+export function eachLeg(t: Test, fn: (t: Test, leg: Leg) => Promise<void>): void {
+  for (const leg of LEGS) t.test(leg, (sub) => fn(sub, leg))
 }

@@ -1,0 +1,19 @@
+// Scope strings (RFC 6749 §3.3): space-delimited tokens of printable ASCII but `"` and `\`.
+import { InvalidRequest, InvalidScope } from './errors.js'
+
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
+
+export function parseScope(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined
+  const tokens = value.split(' ').filter((s) => s !== '')
+  if (!tokens.every((s) => SCOPE_TOKEN.test(s))) throw new InvalidRequest('The scope parameter is malformed.')
+  return [...new Set(tokens)]
+}
+
+/** The granted scope: what was asked for, which must lie within `allowed`; by default all of it. */
+export function grantScope(requested: string[] | undefined, allowed: readonly string[]): string[] {
+  if (requested === undefined) return [...allowed]
+  const outside = requested.filter((s) => !allowed.includes(s))
+  if (outside.length > 0) throw new InvalidScope(`Scope not allowed: ${outside.join(' ')}.`)
+  return requested
+}

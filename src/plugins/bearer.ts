@@ -1,0 +1,64 @@
+// Bearer authentication (RFC 6750) for Tessera's own protected routes. Register this plugin
+// inside the encapsulated context of those routes; public routes never see it.
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { epochSeconds } from '../lib/clock.js'
+import { Forbidden, InsufficientScope, InvalidRequest, InvalidToken } from '../oauth/errors.js'
+import { TokenRejected, verifyToken, type VerifiedToken } from '../oauth/tokens/verify.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    token: VerifiedToken['claims']
+  }
+}
+
+/** RFC 6750 §2.1: `Authorization: Bearer <b64token>`. */
+function bearerOf(req: FastifyRequest): string {
+  const header = req.headers.authorization
+  if (!header) throw new InvalidToken('An access token is required.', true)
+  const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header)
+  if (!match) throw new InvalidRequest('The Authorization header is not a Bearer token.')
+  return match[1]!
+}
+
+/**
+ * Checks the access token: signature and claims (verifyToken), then revocation: its jti,
+ * and its family (SPEC §3: a revoked family's access tokens are dead too).
+ */
+export async function authenticate(app: FastifyInstance, req: FastifyRequest): Promise<VerifiedToken['claims']> {
+  let verified: VerifiedToken
+  try {
+    // Tessera's own endpoints accept its access tokens whatever API they were issued for.
+    verified = await verifyToken(bearerOf(req), ['access'], { keys: app.keys, issuer: app.config.issuer, now: epochSeconds(app.clock) })
+  } catch (err) {
+    if (err instanceof TokenRejected) throw new InvalidToken(err.expired ? 'The access token expired.' : 'The access token is invalid.')
+    throw err
+  }
+  const claims = verified.claims
+  if (await app.stores.revocations.isRevoked(claims.jti)) throw new InvalidToken('The access token was revoked.')
+  if (claims.sid) {
+    const family = await app.stores.families.findById(claims.sid)
+    if (!family || family.revokedAt) throw new InvalidToken('The session was signed out.')
+  }
+  return claims
+}
+
+async function bearer(app: FastifyInstance) {
+  app.decorateRequest('token', null as never)
+  app.addHook('onRequest', async (req) => {
+    req.token = await authenticate(app, req)
+  })
+}
+
+// fastify-plugin, so the hook applies to the (encapsulated) context that registers it.
+export default fp(bearer)
+
+/** preHandler: the token must carry `scope`. */
+export const requireScope = (scope: string) => async (req: FastifyRequest) => {
+  if (!(req.token.scope ?? '').split(' ').includes(scope)) throw new InsufficientScope(scope)
+}
+
+/** preHandler: the token's subject must hold `role`. */
+export const requireRole = (role: 'admin' | 'user') => async (req: FastifyRequest) => {
+  if (!(req.token.roles ?? []).includes(role)) throw new Forbidden(`This needs the ${role} role.`)
+}

@@ -1,0 +1,29 @@
+// Account schemas: sign-up input and the profile shapes shown to users.
+import Type from 'typebox'
+
+export const SignUpBody = Type.Object(
+  {
+    email: Type.String({ minLength: 3, maxLength: 320 }),
+    // Characters (code points), not bytes; argon2 takes any length, the cap bounds the work.
+    password: Type.String({ minLength: 8, maxLength: 256 }),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+)
+
+export const UserView = Type.Object({
+  id: Type.String(),
+  email: Type.String(),
+  name: Type.Union([Type.String(), Type.Null()]),
+  role: Type.String(),
+  created_at: Type.String(),
+})
+
+export const ProfileView = Type.Object({
+  sub: Type.String(),
+  id: Type.String(),
+  email: Type.String(),
+  name: Type.Union([Type.String(), Type.Null()]),
+  role: Type.String(),
+  created_at: Type.String(),
+})

@@ -1,0 +1,32 @@
+// Creating accounts, shared by sign-up (POST /users) and `tessera users create`.
+import { hashPassword } from '../lib/passwords.js'
+import { Conflict, InvalidRequest } from '../oauth/errors.js'
+import type { Stores } from '../stores/index.js'
+import { EmailTaken, type Role, type User } from '../stores/users.js'
+
+// A pragmatic subset of RFC 5321/5322: one @, no spaces or specials, a dotted domain.
+const EMAIL = /^[^\s@"(),:;<>[\\\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/
+
+export const normaliseEmail = (email: string): string => email.trim().toLowerCase()
+
+export interface NewAccount {
+  email: string
+  password: string
+  name?: string | undefined
+  role?: Role
+}
+
+/** Validates, hashes (argon2id, off the event loop) and stores; Conflict if the email is taken. */
+export async function createAccount(stores: Stores, input: NewAccount): Promise<User> {
+  const email = normaliseEmail(input.email)
+  if (email.length > 254 || !EMAIL.test(email)) throw new InvalidRequest('Invalid field "email": not a valid email address.')
+  const length = [...input.password].length
+  if (length < 8 || length > 256) throw new InvalidRequest('Invalid field "password": 8 to 256 characters.')
+  const passwordHash = await hashPassword(input.password)
+  try {
+    return await stores.users.create({ email, passwordHash, name: input.name?.trim() || null, role: input.role ?? 'user' })
+  } catch (err) {
+    if (err instanceof EmailTaken) throw new Conflict('An account with this email already exists.')
+    throw err
+  }
+}

@@ -1,0 +1,52 @@
+// OAuth clients: allowed grants and scopes, audience, public or confidential, cookie delivery.
+import type { PrismaClient } from './database.js'
+
+export interface Client {
+  id: string
+  name: string
+  /** SHA-256 (hex) of the secret; null for public clients. */
+  secretHash: string | null
+  public: boolean
+  cookieDelivery: boolean
+  grantTypes: string[]
+  scopes: string[]
+  audience: string | null
+  createdAt: Date
+}
+
+export type NewClient = Omit<Client, 'createdAt'>
+
+const SELECT = {
+  id: true,
+  name: true,
+  secretHash: true,
+  public: true,
+  cookieDelivery: true,
+  grantTypes: true,
+  scopes: true,
+  audience: true,
+  createdAt: true,
+} as const
+
+export function clientStore(prisma: PrismaClient) {
+  return {
+    create(client: NewClient): Promise<Client> {
+      return prisma.client.create({ data: client, select: SELECT })
+    },
+
+    findById(id: string): Promise<Client | null> {
+      return prisma.client.findUnique({ where: { id }, select: SELECT })
+    },
+
+    list(): Promise<Client[]> {
+      return prisma.client.findMany({ orderBy: { createdAt: 'asc' }, select: SELECT })
+    },
+
+    /** True if a client was deleted. Its refresh families go with it (ON DELETE CASCADE). */
+    async delete(id: string): Promise<boolean> {
+      return (await prisma.client.deleteMany({ where: { id } })).count === 1
+    },
+  }
+}
+
+export type ClientStore = ReturnType<typeof clientStore>

@@ -1,0 +1,148 @@
+// Refresh-token families (SPEC §3): one per sign-in; exactly one usable token at a time.
+// Rotation is one conditional UPDATE … RETURNING: zero rows means spent, revoked or expired.
+import { isUuid, type PrismaClient } from './database.js'
+
+export interface Family {
+  id: string
+  userId: string
+  clientId: string
+  scope: string
+  currentJti: string
+  previousJti: string | null
+  currentKid: string
+  currentIat: number
+  currentExp: number
+  generation: number
+  rotatedAt: Date | null
+  expiresAt: Date
+  idleExpiresAt: Date
+  revokedAt: Date | null
+  revokedReason: string | null
+  userAgent: string | null
+  ip: string | null
+  createdAt: Date
+  lastUsedAt: Date
+}
+
+/** The token a family holds now: enough to sign it again byte for byte. */
+export interface CurrentToken {
+  jti: string
+  kid: string
+  iat: number
+  exp: number
+}
+
+export interface NewFamily {
+  id: string
+  userId: string
+  clientId: string
+  scope: string
+  token: CurrentToken
+  expiresAt: Date
+  idleExpiresAt: Date
+  userAgent: string | null
+  ip: string | null
+  now: Date
+}
+
+/** What a winning rotation returns: the family and the role of its (enabled) user. */
+export interface Rotated {
+  family: Family
+  role: 'user' | 'admin'
+}
+
+export function familyStore(prisma: PrismaClient) {
+  return {
+    async start(f: NewFamily): Promise<Family> {
+      return prisma.refreshFamily.create({
+        data: {
+          id: f.id,
+          userId: f.userId,
+          clientId: f.clientId,
+          scope: f.scope,
+          currentJti: f.token.jti,
+          currentKid: f.token.kid,
+          currentIat: f.token.iat,
+          currentExp: f.token.exp,
+          expiresAt: f.expiresAt,
+          idleExpiresAt: f.idleExpiresAt,
+          userAgent: f.userAgent,
+          ip: f.ip,
+          createdAt: f.now,
+          lastUsedAt: f.now,
+        },
+      })
+    },
+
+    findById(id: string): Promise<Family | null> {
+      if (!isUuid(id)) return Promise.resolve(null)
+      return prisma.refreshFamily.findUnique({ where: { id } })
+    },
+
+    /**
+     * Spends `presentedJti` and makes `next` the family's token, if and only if the presented
+     * token is the current one of a live family whose user is enabled (and whose scope covers
+     * `withinScope`). One statement, one round trip: two concurrent refreshes with the same
+     * token cannot both win, on any number of instances. The new token expires after the idle
+     * lifetime but never past the family's absolute end, computed here too.
+     */
+    async rotate(r: {
+      id: string
+      presentedJti: string
+      next: { jti: string; kid: string; iat: number }
+      idleTtl: number
+      now: Date
+      withinScope?: string[] | undefined
+    }): Promise<Rotated | null> {
+      const { next, now } = r
+      const scope = r.withinScope ?? []
+      const rows = await prisma.$queryRaw<(Family & { role: 'user' | 'admin' })[]>`
+        WITH t AS (SELECT LEAST(${next.iat + r.idleTtl}::int, floor(extract(epoch FROM f.expires_at))::int) AS exp
+                     FROM refresh_families AS f WHERE f.id = ${r.id}::uuid)
+        UPDATE refresh_families AS f
+           SET previous_jti = f.current_jti, current_jti = ${next.jti}, current_kid = ${next.kid},
+               current_iat = ${next.iat}, current_exp = t.exp, generation = f.generation + 1,
+               rotated_at = ${now}, last_used_at = ${now}, idle_expires_at = to_timestamp(t.exp)
+          FROM users AS u, t
+         WHERE f.id = ${r.id}::uuid AND f.current_jti = ${r.presentedJti} AND f.revoked_at IS NULL
+           AND f.expires_at > ${now} AND f.idle_expires_at > ${now}
+           AND string_to_array(f.scope, ' ') @> ${scope}::text[]
+           AND u.id = f.user_id AND u.disabled_at IS NULL
+        RETURNING f.id, f.user_id AS "userId", f.client_id AS "clientId", f.scope,
+                  f.current_jti AS "currentJti", f.previous_jti AS "previousJti", f.current_kid AS "currentKid",
+                  f.current_iat AS "currentIat", f.current_exp AS "currentExp", f.generation,
+                  f.rotated_at AS "rotatedAt", f.expires_at AS "expiresAt", f.idle_expires_at AS "idleExpiresAt",
+                  f.revoked_at AS "revokedAt", f.revoked_reason AS "revokedReason", f.user_agent AS "userAgent",
+                  f.ip, f.created_at AS "createdAt", f.last_used_at AS "lastUsedAt", u.role::text AS role`
+      const row = rows[0]
+      if (!row) return null
+      const { role, ...family } = row
+      return { family, role }
+    },
+
+    /** Revokes a live family; false if it was already revoked (or does not exist). */
+    async revoke(id: string, reason: string, now: Date): Promise<boolean> {
+      const r = await prisma.refreshFamily.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: now, revokedReason: reason } })
+      return r.count === 1
+    },
+
+    /** Revokes every live family of a user, but `exceptId`; returns how many. */
+    async revokeAllOfUser(userId: string, reason: string, now: Date, exceptId?: string): Promise<number> {
+      const r = await prisma.refreshFamily.updateMany({
+        where: { userId, revokedAt: null, ...(exceptId ? { id: { not: exceptId } } : {}) },
+        data: { revokedAt: now, revokedReason: reason },
+      })
+      return r.count
+    },
+
+    /** A user's live sessions, most recently used first. */
+    listLive(userId: string, now: Date): Promise<Family[]> {
+      return prisma.refreshFamily.findMany({
+        where: { userId, revokedAt: null, expiresAt: { gt: now }, idleExpiresAt: { gt: now } },
+        orderBy: { lastUsedAt: 'desc' },
+      })
+    },
+  }
+}
+
+export type FamilyStore = ReturnType<typeof familyStore>

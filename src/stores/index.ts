@@ -1,0 +1,21 @@
+// All repositories over one Prisma client.
+import { auditStore } from './audit.js'
+import { clientStore } from './clients.js'
+import type { PrismaClient } from './database.js'
+import { familyStore } from './families.js'
+import { keyStore } from './keys.js'
+import { revocationStore } from './revocations.js'
+import { userStore } from './users.js'
+
+export function createStores(prisma: PrismaClient) {
+  return {
+    users: userStore(prisma),
+    clients: clientStore(prisma),
+    families: familyStore(prisma),
+    revocations: revocationStore(prisma),
+    audit: auditStore(prisma),
+    keys: keyStore(prisma),
+  }
+}
+
+export type Stores = ReturnType<typeof createStores>

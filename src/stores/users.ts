@@ -1,0 +1,58 @@
+// User accounts.
+import type { Role } from '../generated/prisma/enums.js'
+import { Prisma } from '../generated/prisma/client.js'
+import { isUuid, type PrismaClient } from './database.js'
+
+export type { Role }
+
+export interface User {
+  id: string
+  email: string
+  passwordHash: string
+  name: string | null
+  role: Role
+  disabledAt: Date | null
+  createdAt: Date
+}
+
+export class EmailTaken extends Error {
+  override name = 'EmailTaken'
+}
+
+const SELECT = { id: true, email: true, passwordHash: true, name: true, role: true, disabledAt: true, createdAt: true } as const
+
+export function userStore(prisma: PrismaClient) {
+  return {
+    /** Throws EmailTaken if the (already normalised) email is in use. */
+    async create(input: { email: string; passwordHash: string; name?: string | null; role?: Role }): Promise<User> {
+      try {
+        return await prisma.user.create({
+          data: { email: input.email, passwordHash: input.passwordHash, name: input.name ?? null, role: input.role ?? 'user' },
+          select: SELECT,
+        })
+      } catch (err) {
+        if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') throw new EmailTaken(input.email)
+        throw err
+      }
+    },
+
+    findById(id: string): Promise<User | null> {
+      if (!isUuid(id)) return Promise.resolve(null)
+      return prisma.user.findUnique({ where: { id }, select: SELECT })
+    },
+
+    findByEmail(email: string): Promise<User | null> {
+      return prisma.user.findUnique({ where: { email }, select: SELECT })
+    },
+
+    async setPasswordHash(id: string, passwordHash: string): Promise<void> {
+      await prisma.user.update({ where: { id }, data: { passwordHash } })
+    },
+
+    async update(id: string, data: { name?: string | null }): Promise<User> {
+      return prisma.user.update({ where: { id }, data, select: SELECT })
+    },
+  }
+}
+
+export type UserStore = ReturnType<typeof userStore>
