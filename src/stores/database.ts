@@ -28,9 +28,6 @@ export interface Database extends Session {
   close(): Promise<void>
 }
 
-/** Ids that reach a uuid column must look like one, or Postgres refuses the whole query. */
-export const isUuid = (s: string): boolean => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s)
-
 export class DatabaseUnavailable extends Error {
   override name = 'DatabaseUnavailable'
 }

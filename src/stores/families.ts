@@ -1,6 +1,7 @@
 // Refresh-token families (SPEC §3): one per sign-in; exactly one usable token at a time.
 // Rotation is one conditional UPDATE … RETURNING: zero rows means spent, revoked or expired.
-import { isUuid, type PrismaClient } from './database.js'
+import { isUuid } from '../lib/ids.js'
+import type { PrismaClient } from './database.js'
 
 export interface Family {
   id: string

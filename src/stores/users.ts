@@ -1,7 +1,8 @@
 // User accounts.
 import type { Role } from '../generated/prisma/enums.js'
 import { Prisma } from '../generated/prisma/client.js'
-import { isUuid, type PrismaClient } from './database.js'
+import { isUuid } from '../lib/ids.js'
+import type { PrismaClient } from './database.js'
 
 export type { Role }
 

@@ -3,6 +3,7 @@
 // small clock skew. Callers map the failure to their own RFC error.
 import { errors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose'
 import { ALG, type KeyRing } from '../../keys/keyring.js'
+import { isUuid } from '../../lib/ids.js'
 import type { KeyState } from '../../stores/keys.js'
 import { ACCESS_TYP, REFRESH_TYP } from './sign.js'
 
@@ -83,7 +84,7 @@ export async function verifyToken(token: string, kinds: TokenKind[], opts: Verif
       const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud]
       if (!aud.includes(audience)) throw new TokenRejected('wrong audience')
     }
-    if (k === 'refresh' && typeof payload.sid !== 'string') throw new TokenRejected('refresh token without sid')
+    if (k === 'refresh' && !(typeof payload.sid === 'string' && isUuid(payload.sid))) throw new TokenRejected('refresh token without a valid sid')
     return { kind: k, kid, claims: payload as VerifiedToken['claims'] }
   } catch (err) {
     if (err instanceof TokenRejected) throw err
