@@ -10,6 +10,7 @@ import database from './plugins/database.js'
 import errors from './plugins/errors.js'
 import keyring from './plugins/keyring.js'
 import services from './plugins/services.js'
+import admin from './routes/admin.js'
 import health from './routes/health.js'
 import oauth from './routes/oauth.js'
 import users from './routes/users.js'
@@ -73,6 +74,7 @@ export async function buildApp(opts: AppOptions) {
   await app.register(health)
   await app.register(oauth)
   await app.register(users)
+  await app.register(admin, { prefix: '/admin' })
   return app
 }
 

@@ -23,6 +23,7 @@ export const EnvSchema = Type.Object({
   REFRESH_REUSE_LEEWAY: duration('Window in which the previous refresh token may be retried.', '0'),
   KEY_PREPUBLISH: duration('How long a key is published before it may sign; at least JWKS_MAX_AGE.', '15m'),
   KEY_ROTATION_INTERVAL: duration('Scheduled rotation interval; 0 turns it off.', '0'),
+  KEY_RING_POLL: duration('How often each instance checks the key ring for changes made elsewhere and moves keys on; 0 turns it off.', '2s'),
   JWKS_MAX_AGE: duration('Cache-Control max-age of the JWKS.', '300'),
   BODY_LIMIT: Type.String({ pattern: '^[0-9]+$', default: '16384', description: 'Largest request body in bytes.' }),
   REGISTRATION: Type.Union([Type.Literal('open'), Type.Literal('closed')], { default: 'open', description: 'open: anyone may POST /users; closed: only admins create users.' }),
@@ -49,6 +50,7 @@ export interface Config {
   refreshReuseLeeway: number
   keyPrepublish: number
   keyRotationInterval: number
+  keyRingPoll: number
   jwksMaxAge: number
   bodyLimit: number
   registration: Env['REGISTRATION']
@@ -98,6 +100,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
   if (keyPrepublish < jwksMaxAge) {
     throw new ConfigError(`Invalid KEY_PREPUBLISH=${e.KEY_PREPUBLISH}: must be at least JWKS_MAX_AGE (${jwksMaxAge}s), or caches would meet a key they have never seen.`)
   }
+  const keyRotationInterval = seconds(e.KEY_ROTATION_INTERVAL)
+  if (keyRotationInterval > 0 && keyRotationInterval < keyPrepublish) {
+    throw new ConfigError(`Invalid KEY_ROTATION_INTERVAL=${e.KEY_ROTATION_INTERVAL}: must be 0 (off) or at least KEY_PREPUBLISH (${keyPrepublish}s), so each next key is cached before it signs.`)
+  }
   const accessTokenTtl = seconds(e.ACCESS_TOKEN_TTL)
   if (accessTokenTtl < 1) throw new ConfigError('Invalid ACCESS_TOKEN_TTL: must be at least 1 second.')
   const refreshTokenTtl = seconds(e.REFRESH_TOKEN_TTL)
@@ -122,7 +128,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
     refreshFamilyTtl,
     refreshReuseLeeway: seconds(e.REFRESH_REUSE_LEEWAY),
     keyPrepublish,
-    keyRotationInterval: seconds(e.KEY_ROTATION_INTERVAL),
+    keyRotationInterval,
+    keyRingPoll: seconds(e.KEY_RING_POLL),
     jwksMaxAge,
     bodyLimit: Number(e.BODY_LIMIT),
     registration: e.REGISTRATION,

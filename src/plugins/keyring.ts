@@ -1,8 +1,11 @@
-// Loads the signing-key ring once at start (creating the first keys on a fresh database).
+// Loads the signing-key ring at start (creating the first keys on a fresh database) and keeps
+// it current: polling for changes made by other instances, moving keys on by time.
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config/index.js'
 import { KeyRing } from '../keys/keyring.js'
+import { type KeyLifecycle, keyLifecycle } from '../keys/lifecycle.js'
+import { auditStore } from '../stores/audit.js'
 import { loadKek } from '../keys/sealing.js'
 import type { Clock } from '../lib/clock.js'
 import { keyStore } from '../stores/keys.js'
@@ -10,14 +13,33 @@ import { keyStore } from '../stores/keys.js'
 declare module 'fastify' {
   interface FastifyInstance {
     keys: KeyRing
+    keyLifecycle: KeyLifecycle
   }
 }
 
 async function keyring(app: FastifyInstance, opts: { config: Config; clock: Clock }) {
   const kek = loadKek(opts.config, (msg) => app.log.warn(msg))
-  const ring = new KeyRing(app.db, keyStore(app.db.prisma), kek, opts.clock)
+  const store = keyStore(app.db.prisma)
+  const ring = new KeyRing(app.db, store, kek, opts.clock)
   await ring.bootstrap()
+  const lifecycle = keyLifecycle({
+    db: app.db,
+    store,
+    ring,
+    kek,
+    clock: opts.clock,
+    config: opts.config,
+    audit: auditStore(app.db.prisma),
+    log: app.log,
+  })
+  await lifecycle.refresh(true)
+  // Every instance polls: it sees another's rotation within KEY_RING_POLL, and moves keys on.
+  if (opts.config.keyRingPoll > 0) {
+    lifecycle.start(opts.config.keyRingPoll * 1000)
+    app.addHook('onClose', async () => lifecycle.stop())
+  }
   app.decorate('keys', ring)
+  app.decorate('keyLifecycle', lifecycle)
 }
 
 export default fp(keyring, { name: 'keyring', dependencies: ['database'] })

@@ -61,6 +61,40 @@ export function keyStore(prisma: PrismaClient) {
       })
       return toKey(row)
     },
+
+    /**
+     * Applies state changes (and deletions) in one transaction, so no instance ever reads a
+     * ring with no active key or with two.
+     */
+    async transition(changes: { kid: string; state: KeyState; at: Date }[], deletions: string[] = []): Promise<void> {
+      const stamp = (state: KeyState, at: Date) =>
+        state === 'active' ? { activatedAt: at } : state === 'retiring' ? { retiringAt: at } : state === 'retired' ? { retiredAt: at } : {}
+      await prisma.$transaction([
+        ...deletions.map((kid) => prisma.signingKey.delete({ where: { kid } })),
+        ...changes.map((c) => prisma.signingKey.update({ where: { kid: c.kid }, data: { state: c.state, ...stamp(c.state, c.at) } })),
+      ])
+    },
+
+    async delete(kid: string): Promise<void> {
+      await prisma.signingKey.deleteMany({ where: { kid } })
+    },
+
+    /** Changes whenever the ring does: polled by every instance to pick up another's rotation. */
+    async fingerprint(): Promise<string> {
+      const rows = await prisma.$queryRaw<{ f: string | null }[]>`SELECT string_agg(kid || ':' || state, ',' ORDER BY kid) AS f FROM signing_keys`
+      return rows[0]?.f ?? ''
+    },
+
+    /** True while a live family's current refresh token was signed by `kid`. */
+    async signsLiveRefreshTokens(kid: string, now: Date): Promise<boolean> {
+      const n = await prisma.refreshFamily.count({ where: { currentKid: kid, revokedAt: null, idleExpiresAt: { gt: now }, expiresAt: { gt: now } } })
+      return n > 0
+    },
+
+    /** Families whose current token the (compromised) key signed; returns how many. */
+    async revokeFamiliesSignedBy(kid: string, reason: string, now: Date): Promise<number> {
+      return (await prisma.refreshFamily.updateMany({ where: { currentKid: kid, revokedAt: null }, data: { revokedAt: now, revokedReason: reason } })).count
+    },
   }
 }
 

@@ -5,6 +5,7 @@ import type { KeyRing } from '../../keys/keyring.js'
 import { epochSeconds, type Clock } from '../../lib/clock.js'
 import type { Client } from '../../stores/clients.js'
 import type { CurrentToken, Family, FamilyStore } from '../../stores/families.js'
+import { InvalidGrant } from '../errors.js'
 import { ACCESS_TYP, newJti, REFRESH_TYP, signJwt, type AccessClaims, type RefreshClaims } from './sign.js'
 
 export interface IssuedAccess {
@@ -95,7 +96,8 @@ export function tokenService(deps: { config: Config; keys: KeyRing; clock: Clock
     async signCurrent(f: Family): Promise<IssuedRefresh> {
       const t = { jti: f.currentJti, kid: f.currentKid, iat: f.currentIat, exp: f.currentExp }
       const signer = await keys.signerFor(t.kid)
-      if (!signer) throw new Error(`signing key ${t.kid} is gone`)
+      // The key that signed it was removed (emergency rotation): the token cannot be vouched for.
+      if (!signer) throw new InvalidGrant('The refresh token was signed by a key that has been withdrawn; sign in again.')
       return { token: await signJwt(refreshClaims(f, t), REFRESH_TYP, signer), expiresIn: Math.max(0, t.exp - epochSeconds(clock)) }
     },
   }
