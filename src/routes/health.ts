@@ -3,9 +3,11 @@ import type { FastifyInstance } from 'fastify'
 import { Unavailable } from '../oauth/errors.js'
 
 export default async function health(app: FastifyInstance) {
-  app.get('/healthz', (_req, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }))
+  // Probes hit these every few seconds: log them only when something goes wrong.
+  const quiet = { logLevel: 'warn' as const }
+  app.get('/healthz', quiet, (_req, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }))
 
-  app.get('/readyz', async (req, reply) => {
+  app.get('/readyz', quiet, async (req, reply) => {
     reply.header('cache-control', 'no-store')
     if (!app.keys.ready) throw new Unavailable('No active signing key is loaded.')
     try {

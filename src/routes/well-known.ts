@@ -32,7 +32,10 @@ export default async function wellKnown(app: FastifyInstance, opts: { config: Co
   const metadata = JSON.stringify(serverMetadata(opts.config))
   const jwksCache = `public, max-age=${opts.config.jwksMaxAge}, stale-if-error=86400`
 
-  app.get('/.well-known/jwks.json', (req, reply) => {
+  // Resource servers poll these all day: their requests are logged only when something goes wrong.
+  const quiet = { logLevel: 'warn' as const }
+
+  app.get('/.well-known/jwks.json', quiet, (req, reply) => {
     const { body, etag } = app.keys.jwks
     reply.header('cache-control', jwksCache).header('etag', etag)
     // RFC 9110 §13.1.2: If-None-Match may list several tags, or be "*".
@@ -44,6 +47,6 @@ export default async function wellKnown(app: FastifyInstance, opts: { config: Co
   })
 
   for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
-    app.get(path, (_req, reply) => reply.header('cache-control', 'public, max-age=3600').type('application/json; charset=utf-8').send(metadata))
+    app.get(path, quiet, (_req, reply) => reply.header('cache-control', 'public, max-age=3600').type('application/json; charset=utf-8').send(metadata))
   }
 }

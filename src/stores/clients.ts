@@ -1,4 +1,5 @@
 // OAuth clients: allowed grants and scopes, audience, public or confidential, cookie delivery.
+import { TtlCache } from '../lib/ttl-cache.js'
 import type { PrismaClient } from './database.js'
 
 export interface Client {
@@ -50,3 +51,19 @@ export function clientStore(prisma: PrismaClient) {
 }
 
 export type ClientStore = ReturnType<typeof clientStore>
+
+/**
+ * The same store with findById served from memory for `ttlMs`: /token looks its client up on
+ * every request. A change made elsewhere (another instance, the CLI) shows within the TTL.
+ */
+export function cachedClientStore(store: ClientStore, ttlMs: number): ClientStore {
+  const cache = new TtlCache<Client | null>(ttlMs)
+  return {
+    ...store,
+    findById: (id) => cache.get(id, store.findById),
+    async delete(id) {
+      cache.delete(id)
+      return store.delete(id)
+    },
+  }
+}
