@@ -1,0 +1,61 @@
+// What a `tessera` command is: its words and flags (cheap, for parsing and --help), and a
+// runner over the open database, loaded only when the command runs.
+import type { Config } from '../config/index.js'
+import type { Database } from '../stores/database.js'
+import type { Stores } from '../stores/index.js'
+
+export interface OptionSpec {
+  type: 'string' | 'boolean'
+  /** May be given several times (values collected in order). */
+  multiple?: boolean
+  required?: boolean
+  /** The only values accepted. */
+  choices?: readonly string[]
+  /** Placeholder in the usage line (`--email E`). */
+  value?: string
+  description: string
+}
+
+export type Flags = Record<string, string | boolean | string[] | undefined>
+
+export interface Context {
+  config: Config
+  db: Database
+  stores: Stores
+}
+
+/** What a command printed: `json` under --json (one document), `text` otherwise. */
+export interface Output {
+  json: unknown
+  text: string
+}
+
+export type Runner = (ctx: Context, flags: Flags) => Promise<Output>
+
+export interface Command {
+  /** The words after `tessera`: `users create`. */
+  name: string
+  summary: string
+  options: Record<string, OptionSpec>
+  /** False only for `migrate`, which brings the schema up to date itself. */
+  needsSchema: boolean
+  /** Imported on use: `--help` and a mistyped flag answer without loading Prisma or argon2. */
+  load(): Promise<Runner>
+}
+
+/** A bad command line: unknown command or flag, a flag missing. Exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError'
+}
+
+export const str = (flags: Flags, name: string): string | undefined => {
+  const v = flags[name]
+  return typeof v === 'string' ? v : undefined
+}
+
+export const list = (flags: Flags, name: string): string[] => {
+  const v = flags[name]
+  return Array.isArray(v) ? v : []
+}
+
+export const bool = (flags: Flags, name: string): boolean => flags[name] === true

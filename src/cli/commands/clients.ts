@@ -1,0 +1,68 @@
+// `tessera clients create|list`: OAuth clients through services/clients.ts; a secret is shown once.
+import { registerClient } from '../../services/clients.js'
+import type { Client } from '../../stores/clients.js'
+import { bool, list, type Runner, str } from '../command.js'
+import { clean, date, fields, table } from '../output.js'
+
+/** A client as the CLI shows it: never its secret, never the secret's hash. */
+const clientView = (c: Client) => ({
+  client_id: c.id,
+  name: c.name,
+  public: c.public,
+  cookie_delivery: c.cookieDelivery,
+  grant_types: c.grantTypes,
+  scopes: c.scopes,
+  audience: c.audience,
+  created_at: c.createdAt.toISOString(),
+})
+
+const kind = (c: Client) => (c.public ? 'public' : 'confidential')
+const words = (xs: string[]) => (xs.length ? xs.map(clean).join(' ') : '-')
+
+export const createClient: Runner = async ({ stores, config }, flags) => {
+  // Grants, scopes and the public/client_credentials rule are the service's to check.
+  const { client, secret } = await registerClient(stores, {
+    name: str(flags, 'name')!,
+    grantTypes: list(flags, 'grant'),
+    scopes: list(flags, 'scope'),
+    audience: str(flags, 'audience'),
+    public: bool(flags, 'public'),
+    cookieDelivery: bool(flags, 'cookie'),
+  })
+  await stores.audit.record({ type: 'client.created', clientId: client.id, details: { via: 'cli', public: client.public } })
+  const text = [
+    `Created ${kind(client)} client "${clean(client.name)}"`,
+    fields([
+      ['client_id', client.id],
+      ['client_secret', secret ?? '- (public client)'],
+      ['grant_types', words(client.grantTypes)],
+      ['scopes', words(client.scopes)],
+      ['audience', client.audience === null ? `${clean(config.defaultAudience)} (default)` : clean(client.audience)],
+      ['cookie', client.cookieDelivery ? 'yes' : 'no'],
+      ['created', date(client.createdAt)],
+    ]),
+    ...(secret ? ['', 'The secret is shown only this once and stored only as a SHA-256 hash: keep it now.'] : []),
+  ].join('\n')
+  return { json: { ...clientView(client), ...(secret ? { client_secret: secret } : {}) }, text }
+}
+
+export const listClients: Runner = async ({ stores, config }) => {
+  const clients = await stores.clients.list()
+  const text =
+    clients.length === 0
+      ? 'No clients. Register one with `tessera clients create`.'
+      : table(
+          ['CLIENT_ID', 'NAME', 'TYPE', 'GRANTS', 'SCOPES', 'AUDIENCE', 'COOKIE', 'CREATED'],
+          clients.map((c) => [
+            c.id,
+            clean(c.name),
+            kind(c),
+            words(c.grantTypes),
+            words(c.scopes),
+            c.audience === null ? `${clean(config.defaultAudience)} (default)` : clean(c.audience),
+            c.cookieDelivery ? 'yes' : 'no',
+            date(c.createdAt),
+          ]),
+        )
+  return { json: clients.map(clientView), text }
+}

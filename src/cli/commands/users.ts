@@ -1,0 +1,29 @@
+// `tessera users create`: an account through the same service as sign-up (POST /users).
+import { userView } from '../../routes/users.js'
+import { createAccount } from '../../services/accounts.js'
+import type { Role } from '../../stores/users.js'
+import { type Runner, str } from '../command.js'
+import { clean, date, fields } from '../output.js'
+
+export const createUser: Runner = async ({ stores }, flags) => {
+  // Presence and --role's choices were checked with the flags; the service validates the rest.
+  const user = await createAccount(stores, {
+    email: str(flags, 'email')!,
+    password: str(flags, 'password')!,
+    name: str(flags, 'name'),
+    role: (str(flags, 'role') ?? 'user') as Role,
+  })
+  // SPEC §6: an admin action is an audit row. The operator is no Tessera user: no actor id.
+  await stores.audit.record({ type: 'user.created', subjectId: user.id, details: { via: 'cli', role: user.role } })
+  const text = [
+    `Created user ${clean(user.email)}`,
+    fields([
+      ['id', user.id],
+      ['email', clean(user.email)],
+      ['name', user.name === null ? '-' : clean(user.name)],
+      ['role', user.role],
+      ['created', date(user.createdAt)],
+    ]),
+  ].join('\n')
+  return { json: userView(user), text }
+}

@@ -1,0 +1,209 @@
+// The `tessera` runner: finds the command, parses its flags (node's util.parseArgs), opens the
+// database the server uses, runs, prints text or one JSON document, and turns every failure
+// into exactly one line on stderr. Exit codes: 0 ok, 1 failed, 2 bad command line.
+import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { isDatabaseUnavailable } from '../lib/db-errors.js'
+import { OAuthError } from '../oauth/errors.js'
+import { type Command, type Flags, type OptionSpec, UsageError } from './command.js'
+import { COMMANDS } from './commands.js'
+
+const GLOBAL: Record<string, OptionSpec> = {
+  json: { type: 'boolean', description: 'Print one JSON document on stdout instead of text.' },
+  help: { type: 'boolean', description: 'Show this help.' },
+}
+
+export interface Io {
+  env: NodeJS.ProcessEnv
+  cwd: string
+  stdout(text: string): void
+  stderr(text: string): void
+}
+
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  try {
+    const found = resolve(argv)
+    if (found.kind === 'help') {
+      io.stdout(`${found.text}\n`)
+      return EXIT.ok
+    }
+    if (found.kind === 'version') {
+      io.stdout(`tessera ${version()}\n`)
+      return EXIT.ok
+    }
+    const { command } = found
+    const flags = parseFlags(command, found.args)
+    if (flags.help) {
+      io.stdout(`${commandHelp(command)}\n`)
+      return EXIT.ok
+    }
+    // Loaded now, not at start: --help and usage errors answer at once.
+    const [{ loadConfig }, { openDatabase }, { createStores }, { assertMigrated }, runner] = await Promise.all([
+      import('../config/index.js'),
+      import('../stores/database.js'),
+      import('../stores/index.js'),
+      import('./schema.js'),
+      command.load(),
+    ])
+    const config = loadConfig(io.env, io.cwd)
+    // PGlite admits one process: a running server holding ./data makes this throw
+    // DatabaseUnavailable ("in use by process N"), which is the one line the user sees.
+    const db = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, poolSize: 2 })
+    try {
+      if (command.needsSchema) await assertMigrated(db)
+      const out = await runner({ config, db, stores: createStores(db.prisma) }, flags)
+      // Printed before closing: a client's secret must reach the user even if closing fails.
+      io.stdout(flags.json ? `${JSON.stringify(out.json, null, 2)}\n` : `${out.text}\n`)
+    } finally {
+      await db.close().catch(() => {})
+    }
+    return EXIT.ok
+  } catch (err) {
+    io.stderr(`tessera: ${oneLine(describe(err))}\n`)
+    return err instanceof UsageError ? EXIT.usage : EXIT.failed
+  }
+}
+
+type Found = { kind: 'help'; text: string } | { kind: 'version' } | { kind: 'command'; command: Command; args: string[] }
+
+const GROUPS = [...new Set(COMMANDS.filter((c) => c.name.includes(' ')).map((c) => c.name.split(' ')[0]!))]
+const isHelp = (a: string | undefined) => a === '--help' || a === '-h'
+
+/** The command named by the leading words of argv; flags follow it. */
+function resolve(argv: string[]): Found {
+  const [first, second] = argv
+  if (first === undefined) throw new UsageError('no command given; run `tessera --help` to see the commands')
+  if (isHelp(first)) return { kind: 'help', text: mainHelp() }
+  if (first === '--version') return { kind: 'version' }
+  if (first === 'help') return argv.length === 1 ? { kind: 'help', text: mainHelp() } : resolveHelp(argv.slice(1))
+  const command = COMMANDS.find((c) => c.name === first) ?? COMMANDS.find((c) => c.name === `${first} ${second}`)
+  if (command) return { kind: 'command', command, args: argv.slice(command.name.split(' ').length) }
+  if (GROUPS.includes(first)) {
+    if (isHelp(second)) return { kind: 'help', text: groupHelp(first) }
+    const subs = COMMANDS.filter((c) => c.name.startsWith(`${first} `)).map((c) => c.name.split(' ')[1])
+    if (second === undefined || second.startsWith('-')) throw new UsageError(`"${first}" needs a subcommand: ${subs.join(', ')}`)
+    throw new UsageError(`unknown command "${first} ${second}"; "${first}" has: ${subs.join(', ')}`)
+  }
+  if (first.startsWith('-')) throw new UsageError(`unknown option ${first.split('=')[0]}; the command comes first (see \`tessera --help\`)`)
+  throw new UsageError(`unknown command "${first}"; commands: ${COMMANDS.map((c) => c.name).join(', ')}`)
+}
+
+function resolveHelp(words: string[]): Found {
+  const name = words.join(' ')
+  const command = COMMANDS.find((c) => c.name === name)
+  if (command) return { kind: 'help', text: commandHelp(command) }
+  if (words.length === 1 && GROUPS.includes(name)) return { kind: 'help', text: groupHelp(name) }
+  throw new UsageError(`unknown command "${name}"; commands: ${COMMANDS.map((c) => c.name).join(', ')}`)
+}
+
+function parseFlags(command: Command, args: string[]): Flags {
+  const all = { ...command.options, ...GLOBAL }
+  const options = Object.fromEntries(
+    Object.entries(all).map(([name, o]) => [name, { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(name === 'help' ? { short: 'h' } : {}) }]),
+  )
+  let parsed
+  try {
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: false, tokens: true })
+  } catch (err) {
+    throw new UsageError(`${command.name}: ${parseError(err as NodeJS.ErrnoException)} (usage: tessera ${usage(command)})`)
+  }
+  const flags = parsed.values as Flags
+  if (flags.help) return flags
+  const seen = new Set<string>()
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option') continue
+    if (seen.has(token.name) && !all[token.name]?.multiple) throw new UsageError(`${command.name}: --${token.name} was given more than once`)
+    seen.add(token.name)
+  }
+  for (const [name, o] of Object.entries(command.options)) {
+    const value = flags[name]
+    if (o.required && (value === undefined || (Array.isArray(value) && value.length === 0))) {
+      throw new UsageError(`${command.name}: missing --${name} (usage: tessera ${usage(command)})`)
+    }
+    if (o.choices && typeof value === 'string' && !o.choices.includes(value)) {
+      throw new UsageError(`${command.name}: --${name} must be one of: ${o.choices.join(', ')}`)
+    }
+  }
+  return flags
+}
+
+/** parseArgs' own messages span lines or echo values (a mistyped password); these do neither. */
+function parseError(err: NodeJS.ErrnoException): string {
+  const option = /'(-[^' =]*)/.exec(err.message)?.[1] ?? 'an option'
+  switch (err.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option ${option}`
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return 'unexpected argument (this command takes only --flags; quote values that contain spaces)'
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      if (/argument missing/.test(err.message)) return `${option} needs a value`
+      if (/ambiguous/.test(err.message)) return `${option} needs a value; write ${option}=VALUE for a value starting with "-"`
+      if (/does not take an argument/.test(err.message)) return `${option} takes no value`
+      return `bad value for ${option}`
+    default:
+      return err.message.split('\n')[0] ?? 'bad arguments'
+  }
+}
+
+/** Errors whose message is written for the operator (by name: their modules load lazily). */
+const PLAIN = new Set(['UsageError', 'ConfigError', 'DatabaseUnavailable', 'SchemaOutdated', 'MigrationError', 'KeyEncryptionError'])
+
+function describe(err: unknown): string {
+  // Validation from the services (email taken, bad grant…): the same text the API answers with.
+  if (err instanceof OAuthError) return err.description
+  if (err instanceof Error && PLAIN.has(err.name)) return err.message
+  if (isDatabaseUnavailable(err)) return `the database is unavailable: ${(err as Error).message}`
+  return `unexpected error: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`
+}
+
+/** Exactly one line: driver and migration messages may span several. */
+function oneLine(message: string): string {
+  const line = message.replace(/\s*[\r\n]+\s*/g, ' ').trim()
+  return line.length > 500 ? `${line.slice(0, 499)}…` : line
+}
+
+function usage(c: Command): string {
+  const parts = Object.entries(c.options).map(([name, o]) => {
+    const flag = o.type === 'string' ? `--${name} ${o.value ?? 'VALUE'}` : `--${name}`
+    if (o.required) return o.multiple ? `${flag} [${flag}…]` : flag
+    return o.multiple ? `[${flag}…]` : `[${flag}]`
+  })
+  return [c.name, ...parts, '[--json]'].join(' ')
+}
+
+function optionLines(options: Record<string, OptionSpec>): string[] {
+  const rows = Object.entries(options).map(([name, o]) => [o.type === 'string' ? `--${name} ${o.value ?? 'VALUE'}` : `--${name}`, o.description])
+  const width = Math.max(...rows.map(([f]) => f!.length)) + 2
+  return rows.map(([f, d]) => `  ${f!.padEnd(width)}${d}`)
+}
+
+function commandHelp(c: Command): string {
+  return [`Usage: tessera ${usage(c)}`, '', c.summary, '', 'Options:', ...optionLines({ ...c.options, ...GLOBAL })].join('\n')
+}
+
+function groupHelp(group: string): string {
+  const commands = COMMANDS.filter((c) => c.name.startsWith(`${group} `))
+  return [`Usage: tessera ${group} <command> [flags]`, '', 'Commands:', ...commands.map((c) => `  ${c.name.padEnd(16)}${c.summary}`)].join('\n')
+}
+
+function mainHelp(): string {
+  return [
+    'Usage: tessera <command> [flags]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(16)}${c.summary}`),
+    '',
+    'Every command takes --json (one JSON document on stdout) and --help.',
+    'Configuration comes from the environment, as for the server: DATABASE_URL (Postgres), or the',
+    'embedded database in PGLITE_DIR (./data), which only one process may open at a time.',
+    'Exit status: 0 on success, 1 when the command failed, 2 for a bad command line.',
+  ].join('\n')
+}
+
+function version(): string {
+  // ../../package.json from both src/cli and dist/cli.
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  return pkg.version
+}
