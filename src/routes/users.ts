@@ -3,12 +3,9 @@ import type { FastifyInstance } from 'fastify'
 import type { Static } from 'typebox'
 import bearer from '../plugins/bearer.js'
 import { Forbidden } from '../oauth/errors.js'
-import { createAccount } from '../services/accounts.js'
+import { createAccount, userView } from '../services/accounts.js'
 import { ProfileView, SignUpBody, UserView } from '../schemas/users.js'
-import type { User } from '../stores/users.js'
 import { requestMeta } from './oauth.js'
-
-export const userView = (u: User) => ({ id: u.id, email: u.email, name: u.name, role: u.role, created_at: u.createdAt.toISOString() })
 
 export default async function userRoutes(app: FastifyInstance) {
   app.post<{ Body: Static<typeof SignUpBody> }>('/users', { schema: { body: SignUpBody, response: { 201: UserView } } }, async (req, reply) => {

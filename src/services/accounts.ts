@@ -9,6 +9,9 @@ const EMAIL = /^[^\s@"(),:;<>[\\\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9]
 
 export const normaliseEmail = (email: string): string => email.trim().toLowerCase()
 
+/** The public view of an account (API and CLI): never the password hash. */
+export const userView = (u: User) => ({ id: u.id, email: u.email, name: u.name, role: u.role, created_at: u.createdAt.toISOString() })
+
 export interface NewAccount {
   email: string
   password: string

@@ -22,7 +22,11 @@ export interface RegisteredClient {
   secret?: string
 }
 
-export async function registerClient(stores: Stores, r: ClientRegistration): Promise<RegisteredClient> {
+/**
+ * Validates and stores a client. `issuer` is needed to refuse it as an audience: refresh
+ * tokens carry the issuer as their `aud`, so an API with that audience would accept them.
+ */
+export async function registerClient(stores: Stores, r: ClientRegistration, policy: { issuer: string }): Promise<RegisteredClient> {
   const name = r.name.trim()
   if (!name || name.length > 200) throw new InvalidRequest('A client needs a name of 1 to 200 characters.')
   const grantTypes = [...new Set(r.grantTypes)]
@@ -33,6 +37,11 @@ export async function registerClient(stores: Stores, r: ClientRegistration): Pro
   // RFC 6749 §4.4: client_credentials needs a client that can keep a secret.
   if (isPublic && grantTypes.includes('client_credentials')) throw new InvalidRequest('A public client cannot use client_credentials.')
   const scopes = parseScope((r.scopes ?? []).join(' ')) ?? []
+  const audience = r.audience?.trim()
+  if (audience !== undefined && (audience === '' || audience.length > 512)) throw new InvalidRequest('The audience must be 1 to 512 characters.')
+  if (audience !== undefined && audience.replace(/\/+$/, '') === policy.issuer) {
+    throw new InvalidRequest('The audience cannot be the issuer: that is the refresh token\'s audience, so resource servers would accept refresh tokens.')
+  }
   const secret = isPublic ? undefined : randomSecret(32)
   const client = await stores.clients.create({
     id: randomBytes(16).toString('base64url'),
@@ -42,7 +51,7 @@ export async function registerClient(stores: Stores, r: ClientRegistration): Pro
     cookieDelivery: r.cookieDelivery ?? false,
     grantTypes,
     scopes,
-    audience: r.audience ?? null,
+    audience: audience ?? null,
   })
   return secret ? { client, secret } : { client }
 }

@@ -17,7 +17,7 @@ export async function makeClient(app: App, r: Partial<ClientRegistration> = {}):
     grantTypes: ['password', 'refresh_token', 'client_credentials'],
     scopes: ['openid', 'profile', 'read', 'write'],
     ...r,
-  })
+  }, { issuer: app.config.issuer })
   const basic = `Basic ${Buffer.from(`${encodeURIComponent(client.id)}:${encodeURIComponent(secret ?? '')}`).toString('base64')}`
   return secret ? { id: client.id, secret, basic } : { id: client.id, basic }
 }

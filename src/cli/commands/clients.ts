@@ -28,7 +28,7 @@ export const createClient: Runner = async ({ stores, config }, flags) => {
     audience: str(flags, 'audience'),
     public: bool(flags, 'public'),
     cookieDelivery: bool(flags, 'cookie'),
-  })
+  }, { issuer: config.issuer })
   await stores.audit.record({ type: 'client.created', clientId: client.id, details: { via: 'cli', public: client.public } })
   const text = [
     `Created ${kind(client)} client "${clean(client.name)}"`,

@@ -1,5 +1,5 @@
 // `tessera users create`: an account through the same service as sign-up (POST /users).
-import { userView } from '../../routes/users.js'
+import { userView } from '../../services/accounts.js'
 import { createAccount } from '../../services/accounts.js'
 import type { Role } from '../../stores/users.js'
 import { type Runner, str } from '../command.js'
