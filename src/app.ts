@@ -48,6 +48,8 @@ export async function buildApp(opts: AppOptions) {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
     return503OnClosing: true,
+    // Opening PGlite (WASM) and migrating can take more than Fastify's default 10 s on a busy machine.
+    pluginTimeout: 120_000,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
     // Malformed HTTP never reaches a route: answer it in the contract's shape too.
     clientErrorHandler: (err, socket) => {

@@ -37,6 +37,8 @@ export interface Command {
   name: string
   summary: string
   options: Record<string, OptionSpec>
+  /** One required positional argument (`keys retire KID`), handed over as flags._. */
+  argument?: { name: string; description: string }
   /** False only for `migrate`, which brings the schema up to date itself. */
   needsSchema: boolean
   /** Imported on use: `--help` and a mistyped flag answer without loading Prisma or argon2. */

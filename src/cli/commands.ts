@@ -1,5 +1,5 @@
 // Every `tessera` command: its words, flags and help (SPEC §8). The code behind each one is
-// imported only when it runs. Key rotation (`keys rotate`, `keys retire`) comes later.
+// imported only when it runs.
 import type { Command } from './command.js'
 
 export const COMMANDS: readonly Command[] = [
@@ -49,5 +49,30 @@ export const COMMANDS: readonly Command[] = [
     options: {},
     needsSchema: true,
     load: async () => (await import('./commands/keys.js')).listKeys,
+  },
+  {
+    name: 'keys rotate',
+    summary: 'Promote the next key to active (after KEY_PREPUBLISH), retire the active one, publish a new next.',
+    options: {
+      now: { type: 'boolean', description: 'Emergency (key compromise): skip the wait and drop the old key from the JWKS at once; its tokens stop verifying.' },
+    },
+    needsSchema: true,
+    load: async () => (await import('./commands/keys.js')).rotateKeys,
+  },
+  {
+    name: 'keys retire',
+    summary: 'Stop publishing a retiring key now (or drop an unused next key).',
+    argument: { name: 'KID', description: 'The kid, as `keys list` shows it.' },
+    options: {},
+    needsSchema: true,
+    load: async () => (await import('./commands/keys.js')).retireKey,
+  },
+  {
+    name: 'keys import',
+    summary: 'Add an existing RSA private key (PEM, at least 2048 bits) as the next key.',
+    argument: { name: 'FILE', description: 'A PEM file, e.g. keys/old-signing-key.pem.' },
+    options: {},
+    needsSchema: true,
+    load: async () => (await import('./commands/keys.js')).importKey,
   },
 ]

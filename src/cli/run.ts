@@ -105,12 +105,16 @@ function parseFlags(command: Command, args: string[]): Flags {
   )
   let parsed
   try {
-    parsed = parseArgs({ args, options, strict: true, allowPositionals: false, tokens: true })
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: command.argument !== undefined, tokens: true })
   } catch (err) {
     throw new UsageError(`${command.name}: ${parseError(err as NodeJS.ErrnoException)} (usage: tessera ${usage(command)})`)
   }
   const flags = parsed.values as Flags
   if (flags.help) return flags
+  if (command.argument) {
+    if (parsed.positionals.length !== 1) throw new UsageError(`${command.name}: needs exactly one ${command.argument.name} (usage: tessera ${usage(command)})`)
+    flags._ = parsed.positionals[0]
+  }
   const seen = new Set<string>()
   for (const token of parsed.tokens) {
     if (token.kind !== 'option') continue
@@ -170,7 +174,7 @@ function usage(c: Command): string {
     if (o.required) return o.multiple ? `${flag} [${flag}…]` : flag
     return o.multiple ? `[${flag}…]` : `[${flag}]`
   })
-  return [c.name, ...parts, '[--json]'].join(' ')
+  return [c.name, ...(c.argument ? [c.argument.name] : []), ...parts, '[--json]'].join(' ')
 }
 
 function optionLines(options: Record<string, OptionSpec>): string[] {
@@ -180,7 +184,8 @@ function optionLines(options: Record<string, OptionSpec>): string[] {
 }
 
 function commandHelp(c: Command): string {
-  return [`Usage: tessera ${usage(c)}`, '', c.summary, '', 'Options:', ...optionLines({ ...c.options, ...GLOBAL })].join('\n')
+  const arg = c.argument ? ['', 'Argument:', `  ${c.argument.name}  ${c.argument.description}`] : []
+  return [`Usage: tessera ${usage(c)}`, '', c.summary, ...arg, '', 'Options:', ...optionLines({ ...c.options, ...GLOBAL })].join('\n')
 }
 
 function groupHelp(group: string): string {

@@ -4,93 +4,22 @@
 //
 // The CLI runs from src/ through tsx (dist/ is a build artefact that goes stale; `npm run build`
 // compiles the same module to the package's `bin`).
-import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { EnvSchema } from '../../src/config/index.js'
 import { sha256 } from '../../src/lib/secrets.js'
 import { type Database, openDatabase } from '../../src/stores/database.js'
 import { readMigrations } from '../../src/stores/migrate.js'
 import { build, testConfig } from '../helpers/build.js'
 import { createPostgresDatabase } from '../helpers/db.js'
+import { fails, json, ok, scratch, tessera } from '../helpers/cli.js'
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const ENTRY = join(ROOT, 'src', 'cli', 'index.ts')
-// Absolute, so that the CLI's working directory can be a throwaway one.
-const TSX = import.meta.resolve('tsx')
 const MIGRATIONS = readMigrations().map((m) => m.name)
 
 // Every run is a fresh Node with tsx and, for most, PGlite's WASM: slow on a small machine.
 t.setTimeout(900_000)
 // The two legs run side by side (each in its own directory and database).
 t.jobs = 2
-
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-interface Where {
-  cwd: string
-  env: Record<string, string>
-}
-
-/** The environment a user's shell would give: none of Tessera's variables, none of tap's. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env }
-  for (const name of [...Object.keys(EnvSchema.properties), 'NODE_OPTIONS', 'TESSERA_TEST_PG_URL']) delete env[name]
-  for (const name of Object.keys(env)) if (/^_?TAP/.test(name)) delete env[name]
-  return env
-}
-
-function tessera(where: Where, ...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, ENTRY, ...args], {
-      cwd: where.cwd,
-      env: { ...cleanEnv(), TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.json'), ...where.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-  })
-}
-
-type Tap = Pick<typeof t, 'equal' | 'match' | 'ok' | 'notOk' | 'same' | 'not'>
-
-/** Success: exit 0, nothing on stderr. */
-function ok(t: Tap, r: Run, what: string) {
-  t.equal(r.code, 0, `${what}: exit 0 (stderr: ${r.stderr.trim()})`)
-  t.equal(r.stderr, '', `${what}: nothing on stderr`)
-}
-
-/** Failure: the given non-zero exit, nothing on stdout, exactly one line on stderr. */
-function fails(t: Tap, r: Run, code: number, line: RegExp | string, what: string) {
-  t.equal(r.code, code, `${what}: exit ${code}`)
-  t.equal(r.stdout, '', `${what}: nothing on stdout`)
-  t.match(r.stderr, /^tessera: [^\n]+\n$/, `${what}: exactly one line on stderr`)
-  if (typeof line === 'string') t.equal(r.stderr, `tessera: ${line}\n`, what)
-  else t.match(r.stderr, line, what)
-}
-
-const json = <T>(r: Run): T => JSON.parse(r.stdout) as T
-
-function scratch(t: { teardown(fn: () => unknown): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-cli-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
 
 interface UserJson {
   id: string

@@ -1,6 +1,10 @@
-// `tessera keys list`: the signing-key ring as stored. Read-only; needs no key-encryption key.
+// `tessera keys list|rotate|retire|import`: the signing-key ring. `list` is read-only and needs
+// no key-encryption key; the others go through the same lifecycle as /admin/keys.
 import type { StoredKey } from '../../stores/keys.js'
-import type { Runner } from '../command.js'
+import { readFileSync } from 'node:fs'
+import type { Context, Runner } from '../command.js'
+import { str } from '../command.js'
+import { InvalidRequest } from '../../oauth/errors.js'
 import { date, table } from '../output.js'
 
 /** Public facts only: never the sealed private key. */
@@ -25,4 +29,45 @@ export const listKeys: Runner = async ({ stores }) => {
           keys.map((k) => [k.kid, k.state, date(k.createdAt), date(k.publishedAt), date(k.activatedAt)]),
         )
   return { json: keys.map(keyView), text }
+}
+
+/** The lifecycle over the CLI's database: needs the key-encryption key (new keys are sealed). */
+async function lifecycleOf({ config, db, stores }: Context) {
+  const [{ KeyRing }, { keyLifecycle }, { loadKek }, { systemClock }] = await Promise.all([
+    import('../../keys/keyring.js'),
+    import('../../keys/lifecycle.js'),
+    import('../../keys/sealing.js'),
+    import('../../lib/clock.js'),
+  ])
+  const kek = loadKek(config)
+  const ring = new KeyRing(db, stores.keys, kek, systemClock)
+  // Opening the ring checks the key-encryption key before anything is changed.
+  await ring.load()
+  return keyLifecycle({ db, store: stores.keys, ring, kek, clock: systemClock, config, audit: stores.audit })
+}
+
+export const rotateKeys: Runner = async (ctx, flags) => {
+  const r = await (await lifecycleOf(ctx)).rotate({ emergency: flags.now === true })
+  const text = r.emergency
+    ? `Emergency rotation: ${r.active} signs now; ${r.previous ?? '-'} was removed and its tokens no longer verify. New next key: ${r.next}.`
+    : `Rotated: ${r.active} signs now; ${r.previous ?? '-'} is retiring (published until its access tokens expire). New next key: ${r.next}.`
+  return { json: r, text }
+}
+
+export const retireKey: Runner = async (ctx, flags) => {
+  const kid = str(flags, '_')!
+  const state = await (await lifecycleOf(ctx)).retire(kid)
+  return { json: { kid, state }, text: state === 'deleted' ? `Removed unused next key ${kid}; a new next key is published.` : `Retired ${kid}: no longer published.` }
+}
+
+export const importKey: Runner = async (ctx, flags) => {
+  const file = str(flags, '_')!
+  let pem: string
+  try {
+    pem = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new InvalidRequest(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+  }
+  const key = await (await lifecycleOf(ctx)).importPem(pem)
+  return { json: keyView(key), text: `Imported ${key.kid} as the next key; it may sign after KEY_PREPUBLISH (keys rotate).` }
 }
