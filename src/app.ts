@@ -4,6 +4,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import cookie from '@fastify/cookie'
 import Fastify, { type FastifyBaseLogger } from 'fastify'
 import type { Config } from './config/index.js'
+import { assertKekAvailable } from './keys/sealing.js'
+import { Unavailable } from './oauth/errors.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import contentTypes from './plugins/content-types.js'
 import database from './plugins/database.js'
@@ -47,7 +49,8 @@ export async function buildApp(opts: AppOptions) {
       const given = req.headers['x-request-id']
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
-    return503OnClosing: true,
+    // Our own 503 (below) keeps the contract's error shape during shutdown.
+    return503OnClosing: false,
     // Opening PGlite (WASM) and migrating can take more than Fastify's default 10 s on a busy machine.
     pluginTimeout: 120_000,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
@@ -61,9 +64,22 @@ export async function buildApp(opts: AppOptions) {
 
   app.decorate('config', config)
   app.decorate('clock', opts.clock ?? systemClock)
+  // Shutdown (SIGTERM): requests already in flight finish; new ones get 503 `unavailable`, and
+  // every answer closes its connection, so keep-alive clients do not hold the close open.
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id)
+    if (closing) throw new Unavailable('The server is shutting down; retry on another instance.')
   })
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) reply.header('connection', 'close')
+  })
+
+  // A production start without a key-encryption key stops before touching the database.
+  assertKekAvailable(config)
 
   await app.register(errors, { bodyLimit: config.bodyLimit })
   await app.register(contentTypes)

@@ -1,6 +1,6 @@
 // Seals signing keys' private parts at rest: AES-256-GCM under the key-encryption key (KEK).
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 
 export class KeyEncryptionError extends Error {
@@ -45,6 +45,15 @@ export function loadKek(source: KekSource, log: (msg: string) => void = () => {}
   chmodSync(source.keyFile, 0o600)
   log(`generated a key-encryption key in ${source.keyFile} (development only; set KEY_ENCRYPTION_KEY in production)`)
   return key
+}
+
+/**
+ * Fails early, before the database is opened, when loadKek would fail for want of a key
+ * (production with neither KEY_ENCRYPTION_KEY nor a key file). Creates nothing.
+ */
+export function assertKekAvailable(source: KekSource): void {
+  if (source.keyEncryptionKey || source.env !== 'production' || existsSync(source.keyFile)) return
+  throw new KeyEncryptionError('KEY_ENCRYPTION_KEY is required in production (32 bytes, hex or base64: `openssl rand -hex 32`)')
 }
 
 const IV = 12

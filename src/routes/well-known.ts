@@ -12,7 +12,6 @@ export function serverMetadata(config: Config) {
     revocation_endpoint: `${base}/revoke`,
     introspection_endpoint: `${base}/introspect`,
     userinfo_endpoint: `${base}/userinfo`,
-    registration_endpoint: undefined,
     // REQUIRED by RFC 8414; Tessera has no authorization endpoint, so it supports none.
     response_types_supported: [] as string[],
     grant_types_supported: ['password', 'refresh_token', 'client_credentials'],
@@ -24,7 +23,6 @@ export function serverMetadata(config: Config) {
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: ['RS256'],
     claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'jti', 'client_id', 'scope', 'roles', 'sid', 'email', 'name'],
-    service_documentation: `${base}/`,
   }
 }
 

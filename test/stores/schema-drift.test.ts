@@ -4,7 +4,7 @@
 // Prisma's own parser, see test/helpers/schema-structure.ts) against the structure the project's
 // migrator really builds on a fresh database, read from the catalog. On both database legs.
 //
-// When it fails: write the missing migration (`npm run migration:diff` prints its SQL), or fix
+// When it fails: write the missing migration (see README, "Changing the schema"), or fix
 // the schema; the failure lists every difference, worded from schema.prisma's side.
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -60,7 +60,7 @@ for (const leg of LEGS) {
 
     await t.test('the migrations build exactly what schema.prisma describes', async (t) => {
       const drift = diffStructures(expected, actual)
-      t.same(drift, [], 'no drift between prisma/schema.prisma and prisma/migrations (a difference needs a new migration: npm run migration:diff)')
+      t.same(drift, [], 'no drift between prisma/schema.prisma and prisma/migrations (a difference needs a new migration: see README, "Changing the schema")')
     })
 
     await t.test('both sides are really read, not two empty structures', async (t) => {
