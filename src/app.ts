@@ -1,12 +1,12 @@
 // buildApp: registers every plugin and route on a new Fastify instance; never listens.
 import { randomUUID } from 'node:crypto'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import cookie from '@fastify/cookie'
 import Fastify, { type FastifyBaseLogger } from 'fastify'
 import type { Config } from './config/index.js'
 import { assertKekAvailable } from './keys/sealing.js'
 import { Unavailable } from './oauth/errors.js'
 import { type Clock, systemClock } from './lib/clock.js'
+import { setHashConcurrency } from './lib/passwords.js'
 import contentTypes from './plugins/content-types.js'
 import database from './plugins/database.js'
 import errors from './plugins/errors.js'
@@ -78,6 +78,7 @@ export async function buildApp(opts: AppOptions) {
     if (closing) reply.header('connection', 'close')
   })
 
+  setHashConcurrency(config.passwordHashConcurrency)
   // A production start without a key-encryption key stops before touching the database.
   assertKekAvailable(config)
 
@@ -86,7 +87,6 @@ export async function buildApp(opts: AppOptions) {
   await app.register(database, { config, db: opts.db })
   await app.register(keyring, { config, clock: app.clock })
   await app.register(services)
-  await app.register(cookie)
 
   await app.register(wellKnown, { config })
   await app.register(health)

@@ -53,7 +53,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const db = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, poolSize: 2 })
     try {
       if (command.needsSchema) await assertMigrated(db)
-      const out = await runner({ config, db, stores: createStores(db.prisma) }, flags)
+      const out = await runner({ config, db, stores: createStores(db) }, flags)
       // Printed before closing: a client's secret must reach the user even if closing fails.
       io.stdout(flags.json ? `${JSON.stringify(out.json, null, 2)}\n` : `${out.text}\n`)
     } finally {

@@ -29,6 +29,7 @@ export const EnvSchema = Type.Object({
   REGISTRATION: Type.Union([Type.Literal('open'), Type.Literal('closed')], { default: 'open', description: 'open: anyone may POST /users; closed: only admins create users.' }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'pino log level.' }),
   TRUST_PROXY: Type.Union([Type.Literal('true'), Type.Literal('false')], { default: 'false', description: 'Trust X-Forwarded-* (behind a reverse proxy).' }),
+  PASSWORD_HASH_CONCURRENCY: Type.String({ pattern: '^[0-9]+$', default: '0', description: 'argon2 computations allowed at once; 0: the CPU cores but one (at least 1).' }),
   SHUTDOWN_TIMEOUT: duration('How long SIGTERM waits for in-flight requests.', '10s'),
 })
 export type Env = Static<typeof EnvSchema>
@@ -57,6 +58,8 @@ export interface Config {
   logLevel: string
   trustProxy: boolean
   shutdownTimeout: number
+  /** 0: automatic. */
+  passwordHashConcurrency: number
 }
 
 export class ConfigError extends Error {
@@ -136,5 +139,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY === 'true',
     shutdownTimeout: seconds(e.SHUTDOWN_TIMEOUT),
+    passwordHashConcurrency: Number(e.PASSWORD_HASH_CONCURRENCY),
   }
 }

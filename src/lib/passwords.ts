@@ -1,11 +1,35 @@
 // Password hashing: argon2id at OWASP's minimum (m = 19 MiB, t = 2, p = 1). On these 2-core
 // machines that is about 96 hashes/s, against 13/s at the library's defaults; sign-in stays
 // CPU-bound by design. argon2 runs on the libuv pool, never on the event loop.
+import { availableParallelism } from 'node:os'
 import argon2 from 'argon2'
 
 export const ARGON2 = { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const
 
-export const hashPassword = (password: string): Promise<string> => argon2.hash(password, ARGON2)
+// At most this many hashes run at once. Unbounded, a burst of sign-ins fills libuv's pool
+// (where token signing waits behind them, first in first out) and crowds the event loop off
+// its core; bounded to the cores but one, throughput is the same and the rest stays fast.
+let limit = Math.max(1, availableParallelism() - 1)
+let running = 0
+const waiting: (() => void)[] = []
+
+/** Sets how many argon2 computations may run at once (PASSWORD_HASH_CONCURRENCY). */
+export function setHashConcurrency(n: number): void {
+  if (n > 0) limit = n
+}
+
+async function bounded<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve))
+  running++
+  try {
+    return await work()
+  } finally {
+    running--
+    waiting.shift()?.()
+  }
+}
+
+export const hashPassword = (password: string): Promise<string> => bounded(() => argon2.hash(password, ARGON2))
 
 let dummy: Promise<string> | undefined
 
@@ -17,7 +41,7 @@ export async function verifyPassword(hash: string | undefined, password: string)
   dummy ??= hashPassword('tessera-dummy-password')
   const target = hash ?? (await dummy)
   try {
-    const ok = await argon2.verify(target, password)
+    const ok = await bounded(() => argon2.verify(target, password))
     return ok && hash !== undefined
   } catch {
     return false

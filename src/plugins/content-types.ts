@@ -1,5 +1,6 @@
 // Strict content types (SPEC §6): the RFC's form encoding and JSON, nothing else.
 import type { FastifyInstance } from 'fastify'
+import { parse } from 'node:querystring'
 import fp from 'fastify-plugin'
 import { InvalidRequest } from '../oauth/errors.js'
 
@@ -8,13 +9,9 @@ import { InvalidRequest } from '../oauth/errors.js'
  * OAuth routes can refuse it (RFC 6749 §3.1: parameters MUST NOT be included more than once).
  */
 export function parseForm(body: string): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = Object.create(null)
-  for (const [key, value] of new URLSearchParams(body)) {
-    const seen = out[key]
-    if (seen === undefined) out[key] = value
-    else out[key] = Array.isArray(seen) ? [...seen, value] : [seen, value]
-  }
-  return out
+  // node:querystring does exactly this (arrays for repeats, `+` as space) at a fraction of
+  // URLSearchParams' cost; its result has no prototype, so `__proto__` is just a name.
+  return parse(body) as Record<string, string | string[]>
 }
 
 async function contentTypes(app: FastifyInstance) {

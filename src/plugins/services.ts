@@ -16,7 +16,7 @@ declare module 'fastify' {
 
 async function services(app: FastifyInstance) {
   // Clients are read on every /token request; a change reaches every instance within 5 s.
-  const stores = createStores(app.db.prisma, { clientCacheMs: 5000 })
+  const stores = createStores(app.db, { clientCacheMs: 5000 })
   const tokens = tokenService({ config: app.config, keys: app.keys, clock: app.clock, families: stores.families })
   app.decorate('stores', stores)
   app.decorate('tokens', tokens)

@@ -1,5 +1,6 @@
 // The OAuth endpoints: POST /token (RFC 6749), /revoke (RFC 7009), /introspect (RFC 7662).
 // Thin: parse, authenticate the client, hand over to a grant handler or the token service.
+import cookie from '@fastify/cookie'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { epochSeconds } from '../lib/clock.js'
 import { authenticateClient } from '../oauth/client-auth.js'
@@ -19,6 +20,8 @@ export const requestMeta = (req: FastifyRequest): RequestMeta => ({
 
 export default async function oauthRoutes(app: FastifyInstance) {
   const { config, stores, keys, clock } = app
+  // Only these routes read cookies (browser clients' refresh tokens): parse them nowhere else.
+  await app.register(cookie)
   const secureCookie = config.issuer.startsWith('https://')
 
   // RFC 6749 §5.1: token responses (and, harmlessly, every answer here) are never cached.

@@ -1,18 +1,19 @@
 // All repositories over one Prisma client.
 import { auditStore } from './audit.js'
 import { cachedClientStore, clientStore } from './clients.js'
-import type { PrismaClient } from './database.js'
+import type { Database } from './database.js'
 import { familyStore } from './families.js'
 import { keyStore } from './keys.js'
 import { revocationStore } from './revocations.js'
 import { userStore } from './users.js'
 
-export function createStores(prisma: PrismaClient, opts: { clientCacheMs?: number } = {}) {
+export function createStores(db: Database, opts: { clientCacheMs?: number } = {}) {
+  const { prisma } = db
   const clients = clientStore(prisma)
   return {
     users: userStore(prisma),
     clients: opts.clientCacheMs ? cachedClientStore(clients, opts.clientCacheMs) : clients,
-    families: familyStore(prisma),
+    families: familyStore(prisma, db),
     revocations: revocationStore(prisma),
     audit: auditStore(prisma),
     keys: keyStore(prisma),

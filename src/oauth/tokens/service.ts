@@ -4,7 +4,7 @@ import type { Config } from '../../config/index.js'
 import type { KeyRing } from '../../keys/keyring.js'
 import { epochSeconds, type Clock } from '../../lib/clock.js'
 import type { Client } from '../../stores/clients.js'
-import type { CurrentToken, Family, FamilyStore } from '../../stores/families.js'
+import type { CurrentToken, Family, FamilyStore, RotatedFamily } from '../../stores/families.js'
 import { InvalidGrant } from '../errors.js'
 import { ACCESS_TYP, newJti, REFRESH_TYP, signJwt, type AccessClaims, type RefreshClaims } from './sign.js'
 
@@ -49,7 +49,7 @@ export function tokenService(deps: { config: Config; keys: KeyRing; clock: Clock
     return { token: await signJwt(claims, ACCESS_TYP, keys.signer), jti, expiresIn: config.accessTokenTtl }
   }
 
-  const refreshClaims = (f: Pick<Family, 'id' | 'userId' | 'clientId' | 'scope'>, t: CurrentToken): RefreshClaims => ({
+  const refreshClaims = (f: Pick<RotatedFamily, 'id' | 'userId' | 'clientId' | 'scope'>, t: CurrentToken): RefreshClaims => ({
     iss: config.issuer,
     sub: f.userId,
     aud: config.issuer,
@@ -93,7 +93,7 @@ export function tokenService(deps: { config: Config; keys: KeyRing; clock: Clock
     },
 
     /** Signs the family's current refresh token (again): same claims, same key, same bytes. */
-    async signCurrent(f: Family): Promise<IssuedRefresh> {
+    async signCurrent(f: RotatedFamily): Promise<IssuedRefresh> {
       const t = { jti: f.currentJti, kid: f.currentKid, iat: f.currentIat, exp: f.currentExp }
       const signer = await keys.signerFor(t.kid)
       // The key that signed it was removed (emergency rotation): the token cannot be vouched for.

@@ -9,8 +9,22 @@ import { ALG } from '../../keys/keyring.js'
 export const ACCESS_TYP = 'at+jwt'
 export const REFRESH_TYP = 'rt+jwt'
 
-/** A token id: 128 random bits. */
-export const newJti = (): string => randomBytes(16).toString('base64url')
+// Token ids are drawn from a pool of random bytes refilled 256 ids at a time: one
+// getrandom() call per 256 tokens instead of one per token (a measurable share of /token).
+const JTI_BYTES = 16
+let pool = Buffer.alloc(0)
+let offset = 0
+
+/** A token id: 128 bits from the CSPRNG, base64url. */
+export function newJti(): string {
+  if (offset + JTI_BYTES > pool.length) {
+    pool = randomBytes(JTI_BYTES * 256)
+    offset = 0
+  }
+  const id = pool.toString('base64url', offset, offset + JTI_BYTES)
+  offset += JTI_BYTES
+  return id
+}
 
 export interface AccessClaims {
   iss: string
