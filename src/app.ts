@@ -70,12 +70,14 @@ export async function buildApp(opts: AppOptions) {
   app.addHook('preClose', async () => {
     closing = true
   })
-  app.addHook('onRequest', async (req, reply) => {
+  // Callback-style hooks: they run on every request, and need no promise.
+  app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id)
-    if (closing) throw new Unavailable('The server is shutting down; retry on another instance.')
+    done(closing ? new Unavailable('The server is shutting down; retry on another instance.') : undefined)
   })
-  app.addHook('onSend', async (_req, reply) => {
+  app.addHook('onSend', (_req, reply, payload, done) => {
     if (closing) reply.header('connection', 'close')
+    done(null, payload)
   })
 
   setHashConcurrency(config.passwordHashConcurrency)

@@ -1,6 +1,6 @@
 // The key ring: signing keys loaded once from the database as CryptoKeys, the JWKS prebuilt
 // as bytes with its ETag, and rebuilt only when the ring changes (SPEC §5).
-import { createHash, generateKeyPair as generateKeyPairCb, webcrypto } from 'node:crypto'
+import { createHash, createPrivateKey, generateKeyPair as generateKeyPairCb, type KeyObject, type webcrypto } from 'node:crypto'
 import { promisify } from 'node:util'
 import { calculateJwkThumbprint, importJWK } from 'jose'
 import type { Clock } from '../lib/clock.js'
@@ -11,7 +11,6 @@ import { seal, unseal } from './sealing.js'
 const generateKeyPair = promisify(generateKeyPairCb)
 
 export const ALG = 'RS256'
-const RSA = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const
 
 export interface PublicJwk {
   kty: 'RSA'
@@ -24,7 +23,8 @@ export interface PublicJwk {
 
 export interface Signer {
   kid: string
-  key: webcrypto.CryptoKey
+  /** Imported once; node:crypto signs with it off the event loop (see oauth/tokens/sign.ts). */
+  key: KeyObject
 }
 
 export interface VerificationKey {
@@ -94,7 +94,7 @@ export class KeyRing {
     const stored = this.#keys.find((k) => k.kid === kid)
     if (!stored) return undefined
     const pkcs8 = unseal(this.kek, stored.sealedPrivateKey, kid)
-    const signer = { kid, key: await webcrypto.subtle.importKey('pkcs8', pkcs8, RSA, false, ['sign']) }
+    const signer = { kid, key: createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }) }
     this.#privateCache.set(kid, signer)
     return signer
   }
@@ -125,7 +125,7 @@ export class KeyRing {
       verify.set(k.kid, { kid: k.kid, state: k.state, key })
       if (k.state === 'active') {
         const pkcs8 = unseal(this.kek, k.sealedPrivateKey, k.kid)
-        signer = { kid: k.kid, key: await webcrypto.subtle.importKey('pkcs8', pkcs8, RSA, false, ['sign']) }
+        signer = { kid: k.kid, key: createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }) }
       }
     }
     const published: PublicJwk[] = PUBLISHED.flatMap((state) =>

@@ -25,8 +25,9 @@ export default async function oauthRoutes(app: FastifyInstance) {
   const secureCookie = config.issuer.startsWith('https://')
 
   // RFC 6749 §5.1: token responses (and, harmlessly, every answer here) are never cached.
-  app.addHook('onSend', async (_req, reply) => {
+  app.addHook('onSend', (_req, reply, payload, done) => {
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
+    done(null, payload)
   })
 
   const authenticate = (req: FastifyRequest, params: Record<string, string | undefined>) =>

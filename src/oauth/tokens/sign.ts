@@ -1,9 +1,7 @@
 // Signs Tessera's two JWTs with the key ring's active key (SPEC §3).
 // Access token: RFC 9068 (`typ: at+jwt`). Refresh token: `typ: rt+jwt`, `aud` = the issuer itself,
 // so that no resource server configured for an API audience accepts it as an access token.
-import { randomBytes } from 'node:crypto'
-import { SignJWT } from 'jose'
-import type { webcrypto } from 'node:crypto'
+import { type KeyObject, randomBytes, sign } from 'node:crypto'
 import { ALG } from '../../keys/keyring.js'
 
 export const ACCESS_TYP = 'at+jwt'
@@ -53,14 +51,36 @@ export interface RefreshClaims {
 
 export interface SigningKey {
   kid: string
-  key: webcrypto.CryptoKey
+  key: KeyObject
+}
+
+// The protected header is the same for every token of one key and type: encode it once.
+const headers = new Map<string, string>()
+function headerSegment(kid: string, typ: string): string {
+  const cacheKey = `${typ} ${kid}`
+  let segment = headers.get(cacheKey)
+  if (!segment) {
+    segment = Buffer.from(JSON.stringify({ alg: ALG, typ, kid })).toString('base64url')
+    if (headers.size > 64) headers.clear()
+    headers.set(cacheKey, segment)
+  }
+  return segment
 }
 
 /**
- * Signs `claims` as they are. RSASSA-PKCS1-v1_5 is deterministic and the claims are
+ * Signs `claims` as a compact JWS (RFC 7515 §3.1) with RS256 (RFC 7518 §3.3: RSASSA-PKCS1-v1_5
+ * with SHA-256). node:crypto signs on libuv's pool, off the event loop; it measured about 10%
+ * faster than jose's WebCrypto path, and signing is most of what /token costs. Verification
+ * stays with jose (tokens/verify.ts). RSASSA-PKCS1-v1_5 is deterministic and the claims are
  * serialised in a fixed order, so the same claims and key give the same token: that is how
  * the reuse leeway hands back a family's current refresh token (SPEC §3).
  */
 export function signJwt(claims: AccessClaims | RefreshClaims, typ: string, signer: SigningKey): Promise<string> {
-  return new SignJWT({ ...claims }).setProtectedHeader({ alg: ALG, typ, kid: signer.kid }).sign(signer.key)
+  const input = `${headerSegment(signer.kid, typ)}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`
+  return new Promise((resolve, reject) => {
+    sign('sha256', Buffer.from(input), signer.key, (err, signature) => {
+      if (err) reject(err)
+      else resolve(`${input}.${signature.toString('base64url')}`)
+    })
+  })
 }
