@@ -6,6 +6,7 @@ import type { Config } from './config/index.js'
 import { assertKekAvailable } from './keys/sealing.js'
 import { Unavailable } from './oauth/errors.js'
 import { type Clock, systemClock } from './lib/clock.js'
+import { lazyChild } from './lib/lazy-logger.js'
 import { setHashConcurrency } from './lib/passwords.js'
 import contentTypes from './plugins/content-types.js'
 import database from './plugins/database.js'
@@ -41,6 +42,7 @@ export async function buildApp(opts: AppOptions) {
   const { config } = opts
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    childLoggerFactory: (logger, bindings, childOptions) => lazyChild(logger, bindings, childOptions),
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     // A caller's X-Request-Id is kept when it is plain, so logs join up across services.
