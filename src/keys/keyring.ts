@@ -49,7 +49,7 @@ export async function newKeyPair(kek: Buffer): Promise<{ kid: string; publicJwk:
 export class KeyRing {
   #signer: Signer | undefined
   #verify = new Map<string, VerificationKey>()
-  #jwks = { body: '{"keys":[]}', etag: '"empty"' }
+  #jwks = { body: '{"keys":[]}', bytes: Buffer.from('{"keys":[]}'), etag: '"empty"' }
   #keys: StoredKey[] = []
   #privateCache = new Map<string, Signer>()
 
@@ -74,8 +74,8 @@ export class KeyRing {
     return this.#keys
   }
 
-  /** The JWKS response body and its ETag, built once per ring change. */
-  get jwks(): { body: string; etag: string } {
+  /** The JWKS response body (as text and as the bytes sent) and its ETag, built once per ring change. */
+  get jwks(): { body: string; bytes: Buffer; etag: string } {
     return this.#jwks
   }
 
@@ -132,7 +132,7 @@ export class KeyRing {
       keys.filter((k) => k.state === state).map((k) => ({ kty: 'RSA', n: k.publicJwk.n, e: k.publicJwk.e, kid: k.kid, use: 'sig', alg: ALG })),
     )
     const body = JSON.stringify({ keys: published })
-    this.#jwks = { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` }
+    this.#jwks = { body, bytes: Buffer.from(body), etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` }
     this.#keys = keys
     this.#privateCache = new Map()
     this.#verify = verify

@@ -27,21 +27,22 @@ export function serverMetadata(config: Config) {
 }
 
 export default async function wellKnown(app: FastifyInstance, opts: { config: Config }) {
-  const metadata = JSON.stringify(serverMetadata(opts.config))
+  const metadata = Buffer.from(JSON.stringify(serverMetadata(opts.config)))
   const jwksCache = `public, max-age=${opts.config.jwksMaxAge}, stale-if-error=86400`
 
   // Resource servers poll these all day: their requests are logged only when something goes wrong.
   const quiet = { logLevel: 'warn' as const }
 
   app.get('/.well-known/jwks.json', quiet, (req, reply) => {
-    const { body, etag } = app.keys.jwks
+    const { bytes, etag } = app.keys.jwks
     reply.header('cache-control', jwksCache).header('etag', etag)
     // RFC 9110 §13.1.2: If-None-Match may list several tags, or be "*".
     const match = req.headers['if-none-match']
     if (match && (match === '*' || match.split(',').some((t) => t.trim().replace(/^W\//, '') === etag))) {
       return reply.code(304).send()
     }
-    return reply.type('application/json; charset=utf-8').send(body)
+    // Prebuilt bytes: nothing is serialised or encoded per request.
+    return reply.type('application/json; charset=utf-8').send(bytes)
   })
 
   for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
