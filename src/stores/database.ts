@@ -13,6 +13,11 @@ export type { PrismaClient }
 /** A connection for raw SQL that must stay on one session (locks, migrations). */
 export interface Session {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>
+  /**
+   * The same, as a named prepared statement where the driver has them (pg: parsed and planned
+   * once per connection, then only bound and executed). For hot, fixed statements.
+   */
+  prepared<T = Record<string, unknown>>(name: string, sql: string, params: unknown[]): Promise<T[]>
   /** Runs a script of several statements (a migration file). */
   exec(sql: string): Promise<void>
 }
@@ -63,6 +68,7 @@ async function openPostgres(connectionString: string, max: number): Promise<Data
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) })
   const sessionOf = (c: pg.Pool | pg.PoolClient): Session => ({
     query: async (sql, params) => (await c.query(sql, params as unknown[])).rows,
+    prepared: async (name, text, values) => (await c.query({ name, text, values })).rows,
     exec: async (sql) => {
       await c.query(sql)
     },
@@ -122,6 +128,7 @@ async function openPglite(dir: string): Promise<Database> {
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) })
   const session: Session = {
     query: async <T>(sql: string, params?: unknown[]) => (await db.query<T>(sql, params)).rows,
+    prepared: async <T>(_name: string, sql: string, params: unknown[]) => (await db.query<T>(sql, params)).rows,
     exec: async (sql) => {
       await db.exec(sql)
     },

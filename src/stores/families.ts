@@ -101,7 +101,8 @@ export function familyStore(prisma: PrismaClient, session: Session) {
       const { next, now } = r
       // Raw SQL through the driver, not Prisma: this is the hottest write in Tessera, and the
       // query engine's overhead showed in the profile. Only what the response needs comes back.
-      const rows = await session.query<RotatedFamily & { role: 'user' | 'admin' }>(
+      const rows = await session.prepared<RotatedFamily & { role: 'user' | 'admin' }>(
+        'tessera_rotate_family',
         `WITH t AS (SELECT LEAST($4::int, floor(extract(epoch FROM f.expires_at))::int) AS exp
                       FROM refresh_families AS f WHERE f.id = $1::uuid)
          UPDATE refresh_families AS f
