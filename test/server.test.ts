@@ -2,36 +2,16 @@
 // judged only by what a user sees (HTTP answers, files, stderr, exit codes).
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import t from 'tap'
-import { EnvSchema } from '../src/config/index.js'
 import { createPostgresDatabase } from './helpers/db.js'
+import { cleanEnv, freePort, ROOT, serverCommand } from './helpers/process.js'
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
-/**
- * What runs: dist/server.js, the very file `npm start` runs, when the build is newer than
- * every source file (as after `npm ci`, which builds); otherwise src/server.ts through tsx.
- * A build older than src/ is never used: it would test yesterday's code and pass for the
- * wrong reason. Paths are absolute so that the server's working directory can be a temp one.
- */
-function serverCommand(): { args: string[]; what: string } {
-  const built = join(ROOT, 'dist', 'server.js')
-  const src = join(ROOT, 'src')
-  const newestSource = Math.max(
-    ...readdirSync(src, { recursive: true, withFileTypes: true })
-      .filter((e) => e.isFile())
-      .map((e) => statSync(join(e.parentPath, e.name)).mtimeMs),
-  )
-  if (existsSync(built) && statSync(built).mtimeMs >= newestSource) return { args: [built], what: 'dist/server.js (an up-to-date build)' }
-  return { args: ['--import', import.meta.resolve('tsx'), join(src, 'server.ts')], what: 'src/server.ts through tsx (dist/ is missing or older than src/)' }
-}
 const SERVER = serverCommand()
 t.comment(`server under test: ${SERVER.what}`)
 // About sixteen real starts, each loading the whole server and most opening a database:
@@ -82,24 +62,7 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.on('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-  })
-}
 
-/** The environment a user's shell would give: none of Tessera's variables, none of tap's. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env }
-  for (const name of [...Object.keys(EnvSchema.properties), 'NODE_OPTIONS', 'TESSERA_TEST_PG_URL']) delete env[name]
-  for (const name of Object.keys(env)) if (/^_?TAP/.test(name)) delete env[name]
-  return env
-}
 
 /**
  * A scratch directory (the servers' working directory too, so that nothing can land in the

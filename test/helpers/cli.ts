@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type t from 'tap'
-import { EnvSchema } from '../../src/config/index.js'
+import { cleanEnv } from './process.js'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const ENTRY = join(ROOT, 'src', 'cli', 'index.ts')
@@ -24,13 +24,6 @@ export interface Where {
   env: Record<string, string>
 }
 
-/** The environment a user's shell would give: none of Tessera's variables, none of tap's. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env }
-  for (const name of [...Object.keys(EnvSchema.properties), 'NODE_OPTIONS', 'TESSERA_TEST_PG_URL']) delete env[name]
-  for (const name of Object.keys(env)) if (/^_?TAP/.test(name)) delete env[name]
-  return env
-}
 
 export function tessera(where: Where, ...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {

@@ -1,21 +1,13 @@
 // A really listening Tessera for interoperability tests: third-party clients speak HTTP to it,
 // so its issuer must be the very URL it listens on.
-import { createServer, type Server } from 'node:http'
+import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { build, type Built, type Leg } from '../helpers/build.js'
 import type { TestClient } from '../helpers/factories.js'
+import { freePort } from '../helpers/process.js'
 
-/** A port free on 127.0.0.1 right now (the OS picks it; we release it and listen on it next). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo
-      s.close(() => resolve(port))
-    })
-  })
-}
+export { freePort }
+
 
 export interface Listening extends Built {
   issuer: string

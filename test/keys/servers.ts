@@ -2,47 +2,17 @@
 // started the way test/server.test.ts starts them (the up-to-date build, else src/ through
 // tsx), killed by PID at teardown if it is still running.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
-import { EnvSchema } from '../../src/config/index.js'
+import { cleanEnv, freePort, ROOT, serverCommand } from '../helpers/process.js'
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+export { freePort, serverCommand }
 
-/** dist/server.js when it is newer than every source file, else src/server.ts through tsx. */
-export function serverCommand(): { args: string[]; what: string } {
-  const built = join(ROOT, 'dist', 'server.js')
-  const src = join(ROOT, 'src')
-  const newestSource = Math.max(
-    ...readdirSync(src, { recursive: true, withFileTypes: true })
-      .filter((e) => e.isFile())
-      .map((e) => statSync(join(e.parentPath, e.name)).mtimeMs),
-  )
-  if (existsSync(built) && statSync(built).mtimeMs >= newestSource) return { args: [built], what: 'dist/server.js (an up-to-date build)' }
-  return { args: ['--import', import.meta.resolve('tsx'), join(src, 'server.ts')], what: 'src/server.ts through tsx (dist/ is missing or older than src/)' }
-}
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.on('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-  })
-}
 
-/** The environment without Tessera's variables and tap's: only what the test passes counts. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env }
-  for (const name of [...Object.keys(EnvSchema.properties), 'NODE_OPTIONS', 'TESSERA_TEST_PG_URL']) delete env[name]
-  for (const name of Object.keys(env)) if (/^_?TAP/.test(name)) delete env[name]
-  return env
-}
+
 
 export interface ServerProcess {
   name: string

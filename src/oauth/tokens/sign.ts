@@ -37,17 +37,8 @@ export interface AccessClaims {
   sid?: string
 }
 
-export interface RefreshClaims {
-  iss: string
-  sub: string
-  aud: string
-  iat: number
-  exp: number
-  jti: string
-  client_id: string
-  scope: string
-  sid: string
-}
+/** The same members, but the family is required and there are no roles. */
+export type RefreshClaims = Omit<AccessClaims, 'roles' | 'sid'> & { sid: string }
 
 export interface SigningKey {
   kid: string
