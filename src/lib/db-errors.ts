@@ -18,3 +18,15 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   }
   return false
 }
+
+/**
+ * Input the database refused as text (SQLSTATE 22021, invalid byte sequence, e.g. a NUL): the
+ * request's fault, so 400, not 500. Inputs are checked before they get here; this is the net.
+ */
+export function isInvalidText(err: unknown): boolean {
+  for (let e = err as Record<string, unknown> | undefined, depth = 0; e && typeof e === 'object' && depth < 6; e = e.cause as typeof e, depth++) {
+    if (String(e.code ?? '') === '22021') return true
+    if (typeof e.message === 'string' && /invalid byte sequence for encoding/i.test(e.message)) return true
+  }
+  return false
+}

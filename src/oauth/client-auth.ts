@@ -24,7 +24,10 @@ function parseBasic(header: string): { id: string; secret: string } {
   if (colon < 0) throw new InvalidClient('The Authorization header is not valid Basic credentials.')
   try {
     const unform = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '))
-    return { id: unform(decoded.slice(0, colon)), secret: unform(decoded.slice(colon + 1)) }
+    const id = unform(decoded.slice(0, colon))
+    const secret = unform(decoded.slice(colon + 1))
+    if (id.includes('\u0000') || secret.includes('\u0000')) throw new InvalidClient('The Authorization header is not valid Basic credentials.')
+    return { id, secret }
   } catch {
     throw new InvalidClient('The Authorization header is not valid Basic credentials.')
   }

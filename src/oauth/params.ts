@@ -12,6 +12,8 @@ export function oauthParams(body: unknown): Record<string, string | undefined> {
   for (const [key, value] of Object.entries(body)) {
     if (Array.isArray(value)) throw new InvalidRequest(`The parameter ${key} was sent more than once.`)
     if (typeof value !== 'string') throw new InvalidRequest(`The parameter ${key} must be a string.`)
+    // Postgres text cannot hold NUL: refuse it here, not as a driver error on the way to a lookup.
+    if (value.includes('\u0000')) throw new InvalidRequest(`The parameter ${key} contains a NUL character.`)
     // §3.1: parameters sent without a value are treated as omitted.
     out[key] = value === '' ? undefined : value
   }

@@ -2,7 +2,7 @@
 // size, unknown routes, wrong methods, a missing database, and bugs (logged, never shown).
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { isDatabaseUnavailable } from '../lib/db-errors.js'
+import { isDatabaseUnavailable, isInvalidText } from '../lib/db-errors.js'
 import {
   InvalidRequest,
   MethodNotAllowed,
@@ -45,6 +45,7 @@ export function toOAuthError(err: FastifyError, bodyLimit: number): OAuthError {
   if (err.statusCode === 429) return new RateLimited(Number((err as { retryAfter?: number }).retryAfter ?? 1))
   if (err instanceof SyntaxError) return new InvalidRequest('The body could not be parsed.')
   if (isDatabaseUnavailable(err)) return new Unavailable()
+  if (isInvalidText(err)) return new InvalidRequest('The request contains characters that cannot be stored.')
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
     // Fastify's own 4xx errors (content length, malformed headers…): their messages are safe.
     return new InvalidRequest(err.message, err.statusCode)

@@ -21,6 +21,8 @@ export interface NewAccount {
 
 /** Validates, hashes (argon2id, off the event loop) and stores; Conflict if the email is taken. */
 export async function createAccount(stores: Stores, input: NewAccount): Promise<User> {
+  // Postgres text cannot hold NUL (and no email or name needs one).
+  if (input.email.includes('\u0000') || input.name?.includes('\u0000')) throw new InvalidRequest('Email and name may not contain NUL characters.')
   const email = normaliseEmail(input.email)
   if (email.length > 254 || !EMAIL.test(email)) throw new InvalidRequest('Invalid field "email": not a valid email address.')
   const length = [...input.password].length

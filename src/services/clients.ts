@@ -27,6 +27,7 @@ export interface RegisteredClient {
  * tokens carry the issuer as their `aud`, so an API with that audience would accept them.
  */
 export async function registerClient(stores: Stores, r: ClientRegistration, policy: { issuer: string }): Promise<RegisteredClient> {
+  if (r.name.includes('\u0000') || r.audience?.includes('\u0000')) throw new InvalidRequest('Name and audience may not contain NUL characters.')
   const name = r.name.trim()
   if (!name || name.length > 200) throw new InvalidRequest('A client needs a name of 1 to 200 characters.')
   const grantTypes = [...new Set(r.grantTypes)]

@@ -113,6 +113,22 @@ eachLeg(t, async (t, leg) => {
     t.same(res.json(), { error: 'invalid_request', error_description: 'The parameter scope was sent more than once.' })
   })
 
+  t.test('NUL characters (which Postgres text cannot hold) are a 4xx, never a 500', async (t) => {
+    const form = (body: string, headers: Record<string, string> = {}) =>
+      app.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body })
+    const idNul = await form('grant_type=client_credentials&client_id=%00')
+    t.equal(idNul.statusCode, 400)
+    t.equal(idNul.json().error, 'invalid_request')
+    const userNul = await form(`grant_type=password&username=${encodeURIComponent('a\u0000b@example.com')}&password=x`, { authorization: client.basic })
+    t.equal(userNul.statusCode, 400)
+    t.equal(userNul.json().error, 'invalid_request')
+    const basicNul = await form('grant_type=client_credentials', { authorization: `Basic ${Buffer.from('a\u0000:b').toString('base64')}` })
+    t.equal(basicNul.statusCode, 401)
+    t.equal(basicNul.json().error, 'invalid_client')
+    const revokeNul = await app.inject({ method: 'POST', url: '/revoke', headers: { 'content-type': 'application/json', authorization: client.basic }, payload: { token: 'x\u0000' } })
+    t.equal(revokeNul.statusCode, 400)
+  })
+
   t.test('content types, sizes and shapes are checked before anything else', async (t) => {
     const text = await app.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'text/plain', authorization: client.basic }, body: 'grant_type=client_credentials' })
     t.equal(text.statusCode, 415)

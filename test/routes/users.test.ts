@@ -50,6 +50,8 @@ eachLeg(t, async (t, leg) => {
       ['email too long', { email: `${'a'.repeat(250)}@example.com`, password: 'long enough' }, 400],
       ['unknown field', { email: 'a@example.com', password: 'long enough', role: 'admin' }, 400],
       ['wrong type', { email: 'a@example.com', password: 12345678 }, 400],
+      ['NUL in the email', { email: 'a\u0000b@example.com', password: 'long enough' }, 400],
+      ['NUL in the name', { email: 'nul@example.com', password: 'long enough', name: 'x\u0000' }, 400],
     ]
     for (const [name, payload, status] of cases) {
       const res = await signUp(app, payload)
