@@ -19,13 +19,16 @@ export function setHashConcurrency(n: number): void {
 }
 
 async function bounded<T>(work: () => Promise<T>): Promise<T> {
+  // A finishing hash hands its slot straight to the next in line, so a newcomer arriving in
+  // between cannot take it as well and exceed the limit.
   if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve))
-  running++
+  else running++
   try {
     return await work()
   } finally {
-    running--
-    waiting.shift()?.()
+    const next = waiting.shift()
+    if (next) next()
+    else running--
   }
 }
 

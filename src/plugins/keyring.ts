@@ -29,7 +29,7 @@ async function keyring(app: FastifyInstance, opts: { config: Config; clock: Cloc
     kek,
     clock: opts.clock,
     config: opts.config,
-    audit: auditStore(app.db.prisma),
+    audit: auditStore(app.db.prisma, app.db),
     log: app.log,
   })
   await lifecycle.refresh(true)

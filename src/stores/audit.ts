@@ -1,5 +1,5 @@
 // The audit trail (SPEC §6): one row per security event.
-import type { PrismaClient } from './database.js'
+import type { PrismaClient, Session } from './database.js'
 
 export interface AuditEntry {
   type: string
@@ -24,21 +24,17 @@ export interface AuditEvent {
   details: unknown
 }
 
-export function auditStore(prisma: PrismaClient) {
+export function auditStore(prisma: PrismaClient, session: Session) {
   return {
     async record(e: AuditEntry): Promise<void> {
-      await prisma.auditEvent.create({
-        data: {
-          type: e.type,
-          actorId: e.actorId ?? null,
-          subjectId: e.subjectId ?? null,
-          clientId: e.clientId ?? null,
-          ip: e.ip ?? null,
-          userAgent: e.userAgent ?? null,
-          details: (e.details ?? undefined) as object | undefined,
-          ...(e.at ? { at: e.at } : {}),
-        },
-      })
+      // Raw SQL: every sign-in writes one, and Prisma's create (which reads the row back) cost
+      // ~0.4 ms of CPU against ~0.05 ms for this statement (bench: password_vs_argon2).
+      await session.prepared(
+        'tessera_audit_record',
+        `INSERT INTO audit_events (type, actor_id, subject_id, client_id, ip, user_agent, details, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, COALESCE($8::timestamptz, CURRENT_TIMESTAMP))`,
+        [e.type, e.actorId ?? null, e.subjectId ?? null, e.clientId ?? null, e.ip ?? null, e.userAgent ?? null, e.details === undefined ? null : JSON.stringify(e.details), e.at ?? null],
+      )
     },
 
     async list(filter: { type?: string; subjectId?: string; since?: Date; until?: Date; limit?: number } = {}): Promise<AuditEvent[]> {

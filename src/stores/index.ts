@@ -11,11 +11,11 @@ export function createStores(db: Database, opts: { clientCacheMs?: number } = {}
   const { prisma } = db
   const clients = clientStore(prisma)
   return {
-    users: userStore(prisma),
+    users: userStore(prisma, db),
     clients: opts.clientCacheMs ? cachedClientStore(clients, opts.clientCacheMs) : clients,
     families: familyStore(prisma, db),
     revocations: revocationStore(prisma),
-    audit: auditStore(prisma),
+    audit: auditStore(prisma, db),
     keys: keyStore(prisma),
   }
 }

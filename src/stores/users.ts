@@ -2,7 +2,7 @@
 import type { Role } from '../generated/prisma/enums.js'
 import { Prisma } from '../generated/prisma/client.js'
 import { isUuid } from '../lib/ids.js'
-import type { PrismaClient } from './database.js'
+import type { PrismaClient, Session } from './database.js'
 
 export type { Role }
 
@@ -22,7 +22,7 @@ export class EmailTaken extends Error {
 
 const SELECT = { id: true, email: true, passwordHash: true, name: true, role: true, disabledAt: true, createdAt: true } as const
 
-export function userStore(prisma: PrismaClient) {
+export function userStore(prisma: PrismaClient, session: Session) {
   return {
     /** Throws EmailTaken if the (already normalised) email is in use. */
     async create(input: { email: string; passwordHash: string; name?: string | null; role?: Role }): Promise<User> {
@@ -42,8 +42,15 @@ export function userStore(prisma: PrismaClient) {
       return prisma.user.findUnique({ where: { id }, select: SELECT })
     },
 
-    findByEmail(email: string): Promise<User | null> {
-      return prisma.user.findUnique({ where: { email }, select: SELECT })
+    /** Every password sign-in starts here: raw SQL, parsed and planned once per connection. */
+    async findByEmail(email: string): Promise<User | null> {
+      const rows = await session.prepared<User>(
+        'tessera_user_by_email',
+        `SELECT id, email, password_hash AS "passwordHash", name, role::text AS role, disabled_at AS "disabledAt", created_at AS "createdAt"
+           FROM users WHERE email = $1`,
+        [email],
+      )
+      return rows[0] ?? null
     },
 
     async setPasswordHash(id: string, passwordHash: string): Promise<void> {

@@ -4,7 +4,7 @@ import type { Config } from '../../config/index.js'
 import type { KeyRing } from '../../keys/keyring.js'
 import { epochSeconds, type Clock } from '../../lib/clock.js'
 import type { Client } from '../../stores/clients.js'
-import type { CurrentToken, Family, FamilyStore, RotatedFamily } from '../../stores/families.js'
+import type { CurrentToken, FamilyStore, RotatedFamily } from '../../stores/families.js'
 import { InvalidGrant } from '../errors.js'
 import { ACCESS_TYP, newJti, REFRESH_TYP, signJwt, type AccessClaims, type RefreshClaims } from './sign.js'
 
@@ -72,7 +72,7 @@ export function tokenService(deps: { config: Config; keys: KeyRing; clock: Clock
     access,
 
     /** Every sign-in starts a family (SPEC §3); returns it with its first refresh token. */
-    async startFamily(s: { userId: string; client: Client; scope: string; meta: RequestMeta }): Promise<{ family: Family; refresh: IssuedRefresh }> {
+    async startFamily(s: { userId: string; client: Client; scope: string; meta: RequestMeta }): Promise<{ family: RotatedFamily; refresh: IssuedRefresh }> {
       const now = clock.now()
       const expiresAt = new Date(now + config.refreshFamilyTtl * 1000)
       const { token, idleExpiresAt } = nextToken(expiresAt)
