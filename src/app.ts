@@ -1,11 +1,11 @@
 // buildApp: registers every plugin and route on a new Fastify instance; never listens.
-import { randomUUID } from 'node:crypto'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger } from 'fastify'
 import type { Config } from './config/index.js'
 import { assertKekAvailable } from './keys/sealing.js'
 import { Unavailable } from './oauth/errors.js'
 import { type Clock, systemClock } from './lib/clock.js'
+import { requestIdGenerator } from './lib/ids.js'
 import { lazyChild } from './lib/lazy-logger.js'
 import { setHashConcurrency } from './lib/passwords.js'
 import contentTypes from './plugins/content-types.js'
@@ -40,6 +40,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 export async function buildApp(opts: AppOptions) {
   const { config } = opts
+  const newRequestId = requestIdGenerator()
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     childLoggerFactory: (logger, bindings, childOptions) => lazyChild(logger, bindings, childOptions),
@@ -49,7 +50,7 @@ export async function buildApp(opts: AppOptions) {
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id']
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : newRequestId()
     },
     // Our own 503 (below) keeps the contract's error shape during shutdown.
     return503OnClosing: false,

@@ -23,7 +23,11 @@ eachLeg(t, async (t, leg) => {
     const mine = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'abc-123' } })
     t.equal(mine.headers['x-request-id'], 'abc-123')
     const hostile = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'a b\u0000<script>' } })
-    t.match(hostile.headers['x-request-id'], /^[0-9a-f-]{36}$/)
+    const made = hostile.headers['x-request-id'] as string
+    t.match(made, /^[A-Za-z0-9_-]{8}-[0-9a-z]+$/, 'a hostile one is replaced by our own')
+    const next = (await app.inject('/healthz')).headers['x-request-id'] as string
+    t.not(next, made, 'each request gets its own')
+    t.equal(next.slice(0, 9), made.slice(0, 9), 'one prefix per process')
   })
 
   t.test('health and readiness', async (t) => {
