@@ -1,6 +1,6 @@
 // `npm run bench`: measures Tessera against the limits of the one core it runs on (issue 5).
 // Starts its own Postgres, seeds it, starts `node dist/server.js` pinned to core 0 and a load
-// generator pinned to core 1, takes the baselines on core 0 in the same run, and prints a table
+// generator pinned to core 1, takes the baselines on core 0 in the same run (before and after the measurement each divides), and prints a table
 // and, as its last line, the summary of ratios. Raw figures go to bench/results/.
 //
 //   npm run bench                      3 runs of 10 s per measurement (median), after a warm-up
@@ -299,7 +299,7 @@ async function baseline(name: string, mode: string, extra: string[], idle: numbe
   return { name, unit: 'ops/s', rps: median(runs), non2xx: 0, errors: 0, runs }
 }
 
-async function fastifyBaseline(lg: LoadGenerator, jwksFile: string): Promise<Measured> {
+async function fastifyBaseline(lg: LoadGenerator, jwksFile: string, label: string): Promise<Measured> {
   const child = track(
     spawnPinned(SERVER_CORE, ['--import', 'tsx', join(ROOT, 'bench', 'baselines.ts'), 'fastify', '--jwks', jwksFile], {
       cwd: ROOT,
@@ -318,7 +318,7 @@ async function fastifyBaseline(lg: LoadGenerator, jwksFile: string): Promise<Mea
       child.once('exit', (code) => reject(new Error(`bare fastify exited (${code})`)))
     })
     const url = `http://127.0.0.1:${port}`
-    const { m } = await measure(lg, child.pid!, 'baseline: bare Fastify 5, same JWKS bytes', { url, method: 'GET', path: '/.well-known/jwks.json' })
+    const { m } = await measure(lg, child.pid!, `baseline: bare Fastify 5, same JWKS bytes${label}`, { url, method: 'GET', path: '/.well-known/jwks.json' })
     const served = await (await fetch(`${url}/.well-known/jwks.json`)).text()
     assert(served === readFileSync(jwksFile, 'utf8'), 'bare Fastify serves the same JWKS bytes')
     return { ...m, check: 'serves the same bytes as Tessera' }
@@ -449,24 +449,28 @@ async function measureAll(s: Setup, results: Record<string, Measured>): Promise<
   const passwordBody = form({ grant_type: 'password', username: passwordUser.email, password: PASSWORD })
   const pid = ctx.server.child.pid!
 
-  // Each baseline runs on Tessera's core (Tessera idle) right before the measurement it is the
-  // denominator of: on a shared machine the background load drifts over minutes, and a ratio of
-  // two figures taken far apart would measure the drift.
+  // Each baseline runs on Tessera's core (Tessera idle) right before *and* right after the
+  // measurement it is the denominator of, and the ratio divides by the median of both sets of
+  // windows: on a shared machine the background load drifts over minutes, and a ratio of two
+  // figures taken far apart, or on one side of a change, would measure the drift.
   const sign = (label: string) => baseline(`baseline: jose RS256 sign, RSA-2048${label}`, 'sign', ['--concurrency', String(CONNECTIONS)], pid)
+  const argon2 = (label: string) => baseline(`baseline: argon2id hash, Tessera parameters${label}`, 'argon2', ['--concurrency', String(CONNECTIONS)], pid)
+  const jwksFile = join(RESULTS, `jwks-${s.stamp}.json`)
 
   if (wanted('fastify')) {
-    const jwksFile = join(RESULTS, `jwks-${s.stamp}.json`)
     writeFileSync(jwksFile, (await fetchJwks(target)).body)
-    results.fastify = await fastifyBaseline(lg, jwksFile)
+    results.fastify = await fastifyBaseline(lg, jwksFile, '')
   }
   if (wanted('jwks')) {
     const { m } = await measure(lg, pid, 'GET /.well-known/jwks.json', { url: ctx.server.base, method: 'GET', path: '/.well-known/jwks.json' })
     results.jwks = { ...m, check: await checkJwks(target) }
+    if (wanted('fastify')) results.fastifyAfter = await fastifyBaseline(lg, jwksFile, ' (again, after)')
   }
   if (wanted('sign')) results.sign = await sign('')
   if (wanted('client_credentials')) {
     const { m, sample } = await measure(lg, pid, 'POST /token client_credentials', post(ctx, '/token', form({ grant_type: 'client_credentials' })))
     results.client_credentials = { ...m, check: await checkClientCredentials(sample ?? '{}', target, client.id) }
+    if (wanted('sign')) results.signAfter = await sign(' (again, after)')
   }
   if (wanted('node-sign')) results['node-sign'] = await baseline('baseline: node:crypto RS256 sign, sync, 1 in flight (for information)', 'node-sign', ['--concurrency', '1'], pid)
   if (wanted('introspect')) {
@@ -474,10 +478,11 @@ async function measureAll(s: Setup, results: Record<string, Measured>): Promise<
     const { m, sample } = await measure(lg, pid, 'POST /introspect (a user access token)', post(ctx, '/introspect', form({ token: access_token })))
     results.introspect = { ...m, check: await checkIntrospection(sample ?? '{}', users[0]!.id, client.id) }
   }
-  if (wanted('argon2')) results.argon2 = await baseline('baseline: argon2id hash, Tessera parameters', 'argon2', ['--concurrency', String(CONNECTIONS)], pid)
+  if (wanted('argon2')) results.argon2 = await argon2('')
   if (wanted('password')) {
     const { m, sample } = await measure(lg, pid, 'POST /token password', post(ctx, '/token', passwordBody))
     results.password = { ...m, check: (await checkUserTokens(sample ?? '{}', target, client.id, passwordUser.id)).note }
+    if (wanted('argon2')) results.argon2After = await argon2(' (again, after)')
   }
   if (wanted('refresh') || wanted('growth')) {
     const added = await seedFamilies(db, { total: FAMILIES_SMALL, userId: growthUser.id, clientId: client.id, kid: await activeKid(db) })
@@ -487,6 +492,7 @@ async function measureAll(s: Setup, results: Record<string, Measured>): Promise<
     const before = wanted('sign') ? async () => void (results.signForRefresh = await sign(' (again, next to refresh)')) : undefined
     const { m, sample } = await measureRefresh(ctx, `POST /token refresh_token (${fmt(FAMILIES_SMALL)} families)`, before)
     results.refresh = { ...m, check: `${await checkRefreshSample(sample, ctx)}; ${await checkRotation(ctx)}` }
+    if (wanted('sign')) results.signAfterRefresh = await sign(' (again, after refresh)')
   }
   if (wanted('storm')) {
     const name = `storm: ${CONNECTIONS} concurrent password sign-ins`
@@ -613,14 +619,20 @@ async function main(): Promise<void> {
   else report(results, host)
 }
 
+/** The median of every window of the baselines taken before and after a measurement. */
+function bracketed(...baselines: (Measured | undefined)[]): number | undefined {
+  const rates = baselines.flatMap((m) => m?.runs.map((r) => (typeof r === 'number' ? r : (r as { rps: number }).rps)) ?? [])
+  return rates.length ? median(rates) : undefined
+}
+
 function summary(r: Record<string, Measured>) {
-  const signNextToRefresh = r.signForRefresh ?? r.sign
+  const nextToRefresh = r.signForRefresh ? bracketed(r.signForRefresh, r.signAfterRefresh) : bracketed(r.sign, r.signAfter)
   return {
-    cc_vs_sign: ratio(r.client_credentials?.rps, r.sign?.rps),
+    cc_vs_sign: ratio(r.client_credentials?.rps, bracketed(r.sign, r.signAfter)),
     // A refresh signs twice (the access and the next refresh token).
-    refresh_vs_sign: ratio(r.refresh?.rps, signNextToRefresh ? signNextToRefresh.rps / 2 : undefined),
-    jwks_vs_fastify: ratio(r.jwks?.rps, r.fastify?.rps),
-    password_vs_argon2: ratio(r.password?.rps, r.argon2?.rps),
+    refresh_vs_sign: ratio(r.refresh?.rps, nextToRefresh !== undefined ? nextToRefresh / 2 : undefined),
+    jwks_vs_fastify: ratio(r.jwks?.rps, bracketed(r.fastify, r.fastifyAfter)),
+    password_vs_argon2: ratio(r.password?.rps, bracketed(r.argon2, r.argon2After)),
     growth_1m_vs_10k: ratio(r.growth?.p50, r.refresh?.p50),
     storm_jwks_p99_ms: r.stormProbe?.p99 ?? Number.NaN,
   }
