@@ -108,6 +108,27 @@ eachLeg(t, async (t, leg) => {
     t.equal((await signIn(app, client, user)).token_type, 'Bearer', 'sign-in works at once with the new key')
   })
 
+  t.test('an emergency rotation while a sign-in writes its family does not fail the sign-in', async (t) => {
+    const bearer = await adminToken()
+    const families = app.stores.families
+    const start = families.start
+    t.teardown(() => {
+      families.start = start
+    })
+    const before = app.keys.signer.kid
+    // Force the interleaving: the rotation lands after the sign-in chose its key, before it signs.
+    families.start = async (f) => {
+      families.start = start
+      const res = await app.inject({ method: 'POST', url: '/admin/keys/rotate', headers: { authorization: `Bearer ${bearer}` }, payload: { now: true } })
+      t.equal(res.statusCode, 200, 'the emergency rotation went through in between')
+      return start(f)
+    }
+    const res = await token(app, client, { grant_type: 'password', username: user.email, password: user.password })
+    t.equal(res.statusCode, 200, `the sign-in succeeds: ${res.body}`)
+    t.not(app.keys.signer.kid, before, 'the key was rotated meanwhile')
+    t.ok(await introspect(res.json().access_token), 'its access token is signed by the new key and valid')
+  })
+
   t.test('retire: 404 for an unknown kid, 409 for the active key', async (t) => {
     const missing = await api('POST', '/admin/keys/no-such-kid/retire')
     t.equal(missing.statusCode, 404)

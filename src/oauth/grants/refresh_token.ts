@@ -79,10 +79,13 @@ export function refreshTokenGrant(deps: { config: Config; stores: Stores; tokens
       // RFC 6749 §6: the token must have been issued to the client presenting it.
       if (tokenClient !== client.id) throw new InvalidGrant('The refresh token was issued to another client.')
 
+      // Chosen before the write, and used after it: an emergency rotation in between must not
+      // fail a refresh whose presented token has already been spent.
+      const signer = keys.signer
       const won = await stores.families.rotate({
         id: sid!,
         presentedJti: jti,
-        next: { jti: newJti(), kid: keys.signer.kid, iat: epochSeconds(clock) },
+        next: { jti: newJti(), kid: signer.kid, iat: epochSeconds(clock) },
         idleTtl: config.refreshTokenTtl,
         now: new Date(clock.now()),
         withinScope: requested,
@@ -92,7 +95,7 @@ export function refreshTokenGrant(deps: { config: Config; stores: Stores; tokens
       // Scope may only narrow (§6), and only the access token narrows: the family keeps its own.
       const scope = requested ? requested.join(' ') : family.scope
 
-      const refresh = await tokens.signCurrent(family)
+      const refresh = await tokens.signCurrent(family, signer)
       const access = await tokens.access({ sub: family.userId, client, scope, roles: [role], sid: family.id })
       return {
         access_token: access.token,

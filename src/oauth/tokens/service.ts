@@ -1,7 +1,7 @@
 // Mints Tessera's tokens: access tokens for a subject, and refresh tokens bound to a family.
 import { randomUUID } from 'node:crypto'
 import type { Config } from '../../config/index.js'
-import type { KeyRing } from '../../keys/keyring.js'
+import type { KeyRing, Signer } from '../../keys/keyring.js'
 import { epochSeconds, type Clock } from '../../lib/clock.js'
 import type { Client } from '../../stores/clients.js'
 import type { CurrentToken, FamilyStore, RotatedFamily } from '../../stores/families.js'
@@ -62,10 +62,10 @@ export function tokenService(deps: { config: Config; keys: KeyRing; clock: Clock
   })
 
   /** The next token of a family: idle lifetime from now, never past the family's end. */
-  function nextToken(familyExpiresAt: Date): { token: CurrentToken; idleExpiresAt: Date } {
+  function nextToken(familyExpiresAt: Date, kid: string): { token: CurrentToken; idleExpiresAt: Date } {
     const iat = epochSeconds(clock)
     const exp = Math.min(iat + config.refreshTokenTtl, Math.floor(familyExpiresAt.getTime() / 1000))
-    return { token: { jti: newJti(), kid: keys.signer.kid, iat, exp }, idleExpiresAt: new Date(exp * 1000) }
+    return { token: { jti: newJti(), kid, iat, exp }, idleExpiresAt: new Date(exp * 1000) }
   }
 
   return {
@@ -75,7 +75,10 @@ export function tokenService(deps: { config: Config; keys: KeyRing; clock: Clock
     async startFamily(s: { userId: string; client: Client; scope: string; meta: RequestMeta }): Promise<{ family: RotatedFamily; refresh: IssuedRefresh }> {
       const now = clock.now()
       const expiresAt = new Date(now + config.refreshFamilyTtl * 1000)
-      const { token, idleExpiresAt } = nextToken(expiresAt)
+      // The key is chosen once: an emergency rotation while the family is written must not
+      // turn this sign-in into an error (its tokens are then as void as any issued just before).
+      const signer = keys.signer
+      const { token, idleExpiresAt } = nextToken(expiresAt, signer.kid)
       const id = randomUUID()
       const family = await families.start({
         id,
@@ -89,13 +92,16 @@ export function tokenService(deps: { config: Config; keys: KeyRing; clock: Clock
         ip: s.meta.ip,
         now: new Date(now),
       })
-      return { family, refresh: await this.signCurrent(family) }
+      return { family, refresh: await this.signCurrent(family, signer) }
     },
 
-    /** Signs the family's current refresh token (again): same claims, same key, same bytes. */
-    async signCurrent(f: RotatedFamily): Promise<IssuedRefresh> {
+    /**
+     * Signs the family's current refresh token (again): same claims, same key, same bytes.
+     * `chosen` is the signer the caller picked when it wrote the token's kid, used if it matches.
+     */
+    async signCurrent(f: RotatedFamily, chosen?: Signer): Promise<IssuedRefresh> {
       const t = { jti: f.currentJti, kid: f.currentKid, iat: f.currentIat, exp: f.currentExp }
-      const signer = await keys.signerFor(t.kid)
+      const signer = chosen?.kid === t.kid ? chosen : await keys.signerFor(t.kid)
       // The key that signed it was removed (emergency rotation): the token cannot be vouched for.
       if (!signer) throw new InvalidGrant('The refresh token was signed by a key that has been withdrawn; sign in again.')
       return { token: await signJwt(refreshClaims(f, t), REFRESH_TYP, signer), expiresIn: Math.max(0, t.exp - epochSeconds(clock)) }
