@@ -129,6 +129,29 @@ eachLeg(t, async (t, leg) => {
     t.ok(await introspect(res.json().access_token), 'its access token is signed by the new key and valid')
   })
 
+  t.test('an emergency rotation right after a refresh spent its token: the refresh still answers, and the session ends', async (t) => {
+    const bearer = await adminToken()
+    const s = await signIn(app, client, user)
+    const families = app.stores.families
+    const rotate = families.rotate
+    t.teardown(() => {
+      families.rotate = rotate
+    })
+    // Force the interleaving: the presented token is spent, then the key that will sign the next one is withdrawn.
+    families.rotate = async (r) => {
+      families.rotate = rotate
+      const won = await rotate(r)
+      const res = await app.inject({ method: 'POST', url: '/admin/keys/rotate', headers: { authorization: `Bearer ${bearer}` }, payload: { now: true } })
+      t.equal(res.statusCode, 200, 'the emergency rotation went through in between')
+      return won
+    }
+    const res = await token(app, client, { grant_type: 'refresh_token', refresh_token: s.refresh_token! })
+    t.equal(res.statusCode, 200, `the refresh answers, not a misleading invalid_grant: ${res.body}`)
+    const next = await token(app, client, { grant_type: 'refresh_token', refresh_token: res.json().refresh_token })
+    t.equal(next.statusCode, 400, 'its refresh token is void (its key was withdrawn): the client signs in again')
+    t.equal(next.json().error, 'invalid_grant')
+  })
+
   t.test('retire: 404 for an unknown kid, 409 for the active key', async (t) => {
     const missing = await api('POST', '/admin/keys/no-such-kid/retire')
     t.equal(missing.statusCode, 404)
