@@ -1,8 +1,8 @@
-// The key ring: signing keys loaded once from the database as CryptoKeys, the JWKS prebuilt
+// The key ring: keys loaded once from the database as node:crypto KeyObjects, the JWKS prebuilt
 // as bytes with its ETag, and rebuilt only when the ring changes (SPEC §5).
-import { createHash, createPrivateKey, generateKeyPair as generateKeyPairCb, type KeyObject, type webcrypto } from 'node:crypto'
+import { createHash, createPrivateKey, createPublicKey, generateKeyPair as generateKeyPairCb, type KeyObject } from 'node:crypto'
 import { promisify } from 'node:util'
-import { calculateJwkThumbprint, importJWK } from 'jose'
+import { calculateJwkThumbprint } from 'jose'
 import type { Clock } from '../lib/clock.js'
 import type { Database } from '../stores/database.js'
 import type { KeyState, KeyStore, StoredKey } from '../stores/keys.js'
@@ -30,7 +30,8 @@ export interface Signer {
 export interface VerificationKey {
   kid: string
   state: KeyState
-  key: webcrypto.CryptoKey
+  /** The public key, imported once; tokens/verify.ts checks signatures with it. */
+  key: KeyObject
 }
 
 /** States whose public key is in the JWKS, in the order the JWKS lists them. */
@@ -121,7 +122,7 @@ export class KeyRing {
     const verify = new Map<string, VerificationKey>()
     let signer: Signer | undefined
     for (const k of keys) {
-      const key = (await importJWK({ ...k.publicJwk, alg: ALG }, ALG)) as webcrypto.CryptoKey
+      const key = createPublicKey({ key: { kty: 'RSA', n: k.publicJwk.n, e: k.publicJwk.e }, format: 'jwk' })
       verify.set(k.kid, { kid: k.kid, state: k.state, key })
       if (k.state === 'active') {
         const pkcs8 = unseal(this.kek, k.sealedPrivateKey, k.kid)

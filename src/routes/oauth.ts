@@ -56,9 +56,9 @@ export default async function oauthRoutes(app: FastifyInstance) {
   })
 
   /** Verifies any of our tokens, or undefined if it is not one (invalid, expired, foreign). */
-  async function readToken(token: string): Promise<VerifiedToken | undefined> {
+  function readToken(token: string): VerifiedToken | undefined {
     try {
-      return await verifyToken(token, ['access', 'refresh'], { keys, issuer: config.issuer, now: epochSeconds(clock) })
+      return verifyToken(token, ['access', 'refresh'], { keys, issuer: config.issuer, now: epochSeconds(clock) })
     } catch (err) {
       if (err instanceof TokenRejected) return undefined
       throw err
@@ -73,7 +73,7 @@ export default async function oauthRoutes(app: FastifyInstance) {
     if (!token) throw new InvalidRequest('token is required.')
     if (client.cookieDelivery) clearRefreshCookie(reply)
     // RFC 7009 §2.2: an invalid or unknown token is not an error; the answer is 200 either way.
-    const verified = await readToken(token)
+    const verified = readToken(token)
     if (!verified) return reply.code(200).send()
     const { claims } = verified
     // §2.1: the token must have been issued to the client revoking it.
@@ -96,7 +96,7 @@ export default async function oauthRoutes(app: FastifyInstance) {
     // SPEC §4: introspection is for confidential clients (resource servers) only.
     if (client.public) throw new InvalidClient('Public clients may not introspect tokens.')
     if (!params.token) throw new InvalidRequest('token is required.')
-    const verified = await readToken(params.token)
+    const verified = readToken(params.token)
     if (!verified || !(await isLive(verified))) return { active: false }
     const c = verified.claims
     return {

@@ -1,5 +1,6 @@
 // Forged and misused tokens are refused everywhere they could be presented — /me (bearer),
 // /introspect and the refresh grant — and none of them ever yields a 500.
+import { sign } from 'node:crypto'
 import { generateKeyPair, exportJWK, SignJWT } from 'jose'
 import t from 'tap'
 import { build, eachLeg } from '../helpers/build.js'
@@ -23,6 +24,15 @@ eachLeg(t, async (t, leg) => {
   /** Signs claims with OUR real key but with extra header members. */
   const signOurs = (payload: object, header: Record<string, unknown> = {}) =>
     new SignJWT({ ...payload }).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: ours.kid, ...header }).sign(ours.key)
+
+  /** Signs any header and payload text with OUR real key, as jose would refuse to. */
+  const signRaw = (header: object, payload: string) => {
+    const input = `${b64(header)}.${Buffer.from(payload).toString('base64url')}`
+    return `${input}.${sign('sha256', Buffer.from(input), ours.key).toString('base64url')}`
+  }
+  const header = { alg: 'RS256', typ: 'at+jwt', kid: ours.kid }
+  const [h, p, s] = good.access_token.split('.') as [string, string, string]
+  const without = (claim: string) => Object.fromEntries(Object.entries(at.payload).filter(([k]) => k !== claim))
 
   const forged: [string, string][] = [
     ['alg none', `${b64({ alg: 'none', typ: 'at+jwt', kid: ours.kid })}.${b64(at.payload)}.`],
@@ -49,6 +59,26 @@ eachLeg(t, async (t, leg) => {
     ['refresh token used as an access token', good.refresh_token!],
     ['not a JWT', 'hello'],
     ['empty segments', '..'],
+    // Each of these is signed by our own key: only the claims or the encoding are wrong.
+    ['payload a JSON array', signRaw(header, JSON.stringify([at.payload]))],
+    ['payload not JSON', signRaw(header, 'not json')],
+    ['header not JSON', `${Buffer.from('{"alg":"RS256"').toString('base64url')}.${p}.${s}`],
+    ['no exp', await signOurs(without('exp'))],
+    ['exp as a string', await signOurs({ ...at.payload, exp: String(now + 3600) })],
+    ['no iat', await signOurs(without('iat'))],
+    ['no sub', await signOurs(without('sub'))],
+    ['sub not a string', await signOurs({ ...at.payload, sub: 42 })],
+    ['no jti', await signOurs(without('jti'))],
+    ['no client_id', await signOurs(without('client_id'))],
+    ['no iss', await signOurs(without('iss'))],
+    ['nbf as a string', await signOurs({ ...at.payload, nbf: String(now - 60) })],
+    ['crit header', signRaw({ ...header, crit: ['exp'] }, JSON.stringify(at.payload))],
+    ['PS256 named in the header', signRaw({ ...header, alg: 'PS256' }, JSON.stringify(at.payload))],
+    ['our genuine token with padding added', `${good.access_token}==`],
+    ['our genuine token with a fourth segment', `${good.access_token}.${s}`],
+    ['a character outside base64url', `${h}.${p}.${s.slice(0, -1)}+`],
+    ['a truncated signature', `${h}.${p}.${s.slice(0, 100)}`],
+    ['over 8 KiB', `${h}.${p}${'A'.repeat(8192)}.${s}`],
   ]
 
   t.test('bearer endpoints answer 401 invalid_token per RFC 6750', async (t) => {
@@ -64,6 +94,14 @@ eachLeg(t, async (t, leg) => {
     t.equal(none.headers['www-authenticate'], 'Bearer realm="tessera"', 'no credentials: no error code (RFC 6750 §3.1)')
     const basic = await app.inject({ url: '/me', headers: { authorization: client.basic } })
     t.equal(basic.statusCode, 400)
+  })
+
+  t.test('a clock skew of up to 30 s is tolerated, and no more', async (t) => {
+    const me = async (jwt: string) => (await app.inject({ url: '/me', headers: { authorization: `Bearer ${jwt}` } })).statusCode
+    t.equal(await me(await signOurs({ ...at.payload, exp: now - 10 })), 200, 'expired 10 s ago')
+    t.equal(await me(await signOurs({ ...at.payload, nbf: now + 10 })), 200, 'valid in 10 s')
+    t.equal(await me(await signOurs({ ...at.payload, exp: now - 45 })), 401, 'expired 45 s ago')
+    t.equal(await me(await signOurs({ ...at.payload, nbf: now + 45 })), 401, 'valid in 45 s')
   })
 
   t.test('introspection says inactive', async (t) => {

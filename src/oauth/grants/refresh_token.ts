@@ -70,7 +70,7 @@ export function refreshTokenGrant(deps: { config: Config; stores: Stores; tokens
 
       let verified
       try {
-        verified = await verifyToken(presented, ['refresh'], { keys, issuer: config.issuer, now: epochSeconds(clock) })
+        verified = verifyToken(presented, ['refresh'], { keys, issuer: config.issuer, now: epochSeconds(clock) })
       } catch (err) {
         if (err instanceof TokenRejected) throw new InvalidGrant(err.expired ? 'The refresh token has expired.' : 'The refresh token is invalid.')
         throw err

@@ -61,10 +61,11 @@ function headerSegment(kid: string, typ: string): string {
 /**
  * Signs `claims` as a compact JWS (RFC 7515 §3.1) with RS256 (RFC 7518 §3.3: RSASSA-PKCS1-v1_5
  * with SHA-256). node:crypto signs on libuv's pool, off the event loop; it measured about 10%
- * faster than jose's WebCrypto path, and signing is most of what /token costs. Verification
- * stays with jose (tokens/verify.ts). RSASSA-PKCS1-v1_5 is deterministic and the claims are
- * serialised in a fixed order, so the same claims and key give the same token: that is how
- * the reuse leeway hands back a family's current refresh token (SPEC §3).
+ * faster than jose's WebCrypto path, and signing is most of what /token costs. (Verification,
+ * ~30 times cheaper, runs synchronously instead: tokens/verify.ts.) RSASSA-PKCS1-v1_5 is
+ * deterministic and the claims are serialised in a fixed order, so the same claims and key
+ * give the same token: that is how the reuse leeway hands back a family's current refresh
+ * token (SPEC §3).
  */
 export function signJwt(claims: AccessClaims | RefreshClaims, typ: string, signer: SigningKey): Promise<string> {
   const input = `${headerSegment(signer.kid, typ)}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`
