@@ -10,19 +10,25 @@
 //   npm run bench -- --profile=client_credentials,refresh
 //                                      instead: each of these loads (PROFILED) against a server
 //                                      under `node --cpu-prof`, then its top costs (bench/profile.ts)
+//   npm run bench -- --perf=sign,refresh
+//                                      instead: the same loads, and the jose sign baseline, under
+//                                      Linux `perf` (every thread, kernel included): the share of
+//                                      CPU that is RSA arithmetic, and where the rest goes (lib/perf.ts)
 //   npm run bench -- --log-level=info  Tessera's LOG_LEVEL (default warn)
 import { type ChildProcess, execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { checkClientCredentials, checkIntrospection, checkJwks, checkUserTokens, fetchJwks, assert, type Target } from './lib/checks.js'
 import { affinity, cpuTicks, exited, freePort, pinTree, spawnPinned, stop, waitForHttp, waitIdle } from './lib/proc.js'
 import type { LoadResult, LoadSpec, RefreshResult, Reply, StormResult, StormSpec, Task } from './lib/protocol.js'
 import { activeKid, type BenchClient, type BenchUser, connect, countFamilies, PASSWORD, seedClient, seedFamilies, seedUsers } from './lib/seed.js'
 import { fmt, median, ratio } from './lib/stats.js'
+import { formatPerf, havePerf, startPerf, stopPerf, summarisePerf } from './lib/perf.js'
 import { formatSummary, summariseProfile } from './profile.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -38,6 +44,7 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
     profile: { type: 'string' },
+    perf: { type: 'string' },
     'log-level': { type: 'string', default: 'warn' },
   },
 })
@@ -67,8 +74,10 @@ function stepsFrom(list: string | undefined, all: readonly Step[]): Set<Step> {
 /** The Tessera loads --profile can run. */
 const PROFILED: Step[] = ['jwks', 'client_credentials', 'introspect', 'password', 'refresh']
 const PROFILE = args.profile !== undefined ? stepsFrom(args.profile, PROFILED) : undefined
+/** --perf takes the same loads, and the jose sign baseline to set them against. */
+const PERF = args.perf !== undefined ? stepsFrom(args.perf, [...PROFILED, 'sign']) : undefined
 const ONLY = stepsFrom(args.only, STEPS)
-const wanted = (s: Step) => !PROFILE && ONLY.has(s)
+const wanted = (s: Step) => !PROFILE && !PERF && ONLY.has(s)
 
 const started = Date.now()
 const log = (msg: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s] ${msg}\n`)
@@ -169,7 +178,7 @@ interface Server {
   target: Target
 }
 
-async function startTessera(db: string, kek: string, opts: { profileDir?: string; logFile: string }): Promise<Server> {
+async function startTessera(db: string, kek: string, opts: { profileDir?: string; perfMap?: boolean; logFile: string }): Promise<Server> {
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
   const env = {
@@ -183,7 +192,12 @@ async function startTessera(db: string, kek: string, opts: { profileDir?: string
     KEY_ENCRYPTION_KEY: kek,
     LOG_LEVEL: args['log-level'],
   }
-  const nodeArgs = [...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : []), join(ROOT, 'dist', 'server.js')]
+  const nodeArgs = [
+    ...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : []),
+    // perf names JIT-compiled JavaScript from /tmp/perf-<pid>.map, which this flag writes.
+    ...(opts.perfMap ? ['--perf-basic-prof'] : []),
+    join(ROOT, 'dist', 'server.js'),
+  ]
   const out = openSync(opts.logFile, 'a')
   const child = track(spawnPinned(SERVER_CORE, nodeArgs, { cwd: ROOT, env, stdio: ['ignore', out, out] }))
   child.once('exit', () => closeSync(out))
@@ -528,17 +542,26 @@ async function measureAll(s: Setup, results: Record<string, Measured>): Promise<
 }
 
 /**
- * Each profiled load against a server of its own, started under `node --cpu-prof` and stopped
- * gracefully (V8 writes the profile at exit); only the samples of the timed run are summarised.
+ * Each profiled load against a server of its own. `v8`: started under `node --cpu-prof` and
+ * stopped gracefully (V8 writes the profile at exit). `perf`: `perf record` on every thread of
+ * the server during the load (bench/lib/perf.ts). Either way only the timed window's samples
+ * are summarised.
  */
-async function profileAll(s: Setup, steps: Set<Step>, profiles: Record<string, string>): Promise<void> {
+async function profileAll(s: Setup, steps: Set<Step>, profiles: Record<string, string>, tool: 'v8' | 'perf'): Promise<void> {
   const { ctx, db } = s
+  if (tool === 'perf' && !havePerf()) throw new Error('--perf needs Linux perf (Debian: apt-get install linux-perf)')
   await seedFamilies(db, { total: FAMILIES_SMALL, userId: s.growthUser.id, clientId: ctx.client.id, kid: await activeKid(db) })
   await stop(ctx.server.child)
   for (const step of steps) {
-    const dir = join(RESULTS, 'profiles', `${s.stamp}-${step}`)
+    const dir = join(RESULTS, 'profiles', `${s.stamp}-${tool === 'perf' ? 'perf-' : ''}${step}`)
     mkdirSync(dir, { recursive: true })
-    ctx.server = await startTessera(s.dbUrl, s.kek, { logFile: s.logFile, profileDir: dir })
+    if (step === 'sign') {
+      profiles[step] = await perfSignBaseline(dir)
+      continue
+    }
+    ctx.server = await startTessera(s.dbUrl, s.kek, tool === 'perf' ? { logFile: s.logFile, perfMap: true } : { logFile: s.logFile, profileDir: dir })
+    const pid = ctx.server.child.pid!
+    const recorder = tool === 'perf' ? track(await startPerf(pid, join(dir, 'perf.data'), LOAD_CORE)) : undefined
     // One timed window after the warm-up; only its samples are summarised.
     const base = { url: ctx.server.base, method: 'POST' as const, path: '/token', headers: formHeaders(ctx.client), connections: CONNECTIONS, warmup: PLAN.warmup, runs: 1, seconds: PLAN.seconds }
     let load: LoadResult
@@ -560,10 +583,18 @@ async function profileAll(s: Setup, steps: Set<Step>, profiles: Record<string, s
     } else {
       throw new Error(`--profile takes ${PROFILED.join(', ')}, not ${step}`)
     }
-    await settle(ctx.server.child.pid!)
+    if (recorder) await stopPerf(recorder)
+    await settle(pid)
     const r = load.runs[0]!
     log(`profile ${step}: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50, 2)} ms, non-2xx ${r.non2xx}, errors ${r.errors}`)
     await stop(ctx.server.child)
+    if (tool === 'perf') {
+      const text = formatPerf(`${step} at ${fmt(r.rps)} req/s`, summarisePerf(join(dir, 'perf.data'), pid, load.window))
+      rmSync(`/tmp/perf-${pid}.map`, { force: true })
+      writeFileSync(join(dir, 'summary.txt'), `${text}\n`)
+      profiles[step] = text
+      continue
+    }
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))
     if (!file) throw new Error(`no .cpuprofile written in ${dir}`)
     const title = `${step} at ${fmt(r.rps)} req/s (${join('bench', 'results', 'profiles', `${s.stamp}-${step}`, file)})`
@@ -571,6 +602,33 @@ async function profileAll(s: Setup, steps: Set<Step>, profiles: Record<string, s
     writeFileSync(join(dir, 'summary.txt'), `${text}\n`)
     profiles[step] = text
   }
+}
+
+/**
+ * The jose sign baseline under perf: 50 signs in flight on core 0, as measured, sampled for
+ * 8 s once it is signing. Its RSA share is what a load's RSA share is set against.
+ */
+async function perfSignBaseline(dir: string): Promise<string> {
+  const child = track(
+    spawnPinned(SERVER_CORE, ['--perf-basic-prof', '--import', 'tsx', join(ROOT, 'bench', 'baselines.ts'), 'sign', '--runs', '1', '--seconds', '12', '--warmup', '3'], {
+      cwd: ROOT,
+      env: { ...process.env, NODE_ENV: 'production' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    }),
+  )
+  // perf follows only the threads that exist when it attaches: wait until the warm-up has
+  // started the libuv threads that sign.
+  await sleep(2_500)
+  const recorder = track(await startPerf(child.pid!, join(dir, 'perf.data'), LOAD_CORE))
+  const from = Number(process.hrtime.bigint() / 1000n) + 1_500_000
+  await exited(child)
+  await stopPerf(recorder)
+  if (child.exitCode !== 0) throw new Error(`baseline sign exited with ${child.exitCode ?? child.signalCode}`)
+  const text = formatPerf('baseline: jose RS256 sign, RSA-2048, 50 in flight', summarisePerf(join(dir, 'perf.data'), child.pid!, [from, from + 8_000_000]))
+  rmSync(`/tmp/perf-${child.pid}.map`, { force: true })
+  writeFileSync(join(dir, 'summary.txt'), `${text}\n`)
+  log('profile sign: done')
+  return text
 }
 
 async function main(): Promise<void> {
@@ -606,7 +664,8 @@ async function main(): Promise<void> {
     const [growthUser] = await seedUsers(db, 'bench-growth-', 1)
     const ctx: Context = { lg, server, client, users, pool: [], nextUser: 0 }
     const setup: Setup = { stamp, logFile, kek, dbUrl: cluster.url, db, ctx, passwordUser: passwordUser!, growthUser: growthUser! }
-    if (PROFILE) await profileAll(setup, PROFILE, profiles)
+    if (PROFILE) await profileAll(setup, PROFILE, profiles, 'v8')
+    else if (PERF) await profileAll(setup, PERF, profiles, 'perf')
     else await measureAll(setup, results)
   } finally {
     await db.end().catch(() => {})
@@ -615,7 +674,7 @@ async function main(): Promise<void> {
     host.loadavg = loadavg().map((l) => Number(l.toFixed(2)))
     writeResults(stamp, host, results, profiles)
   }
-  if (PROFILE) process.stdout.write(`${Object.values(profiles).join('\n\n')}\n`)
+  if (PROFILE || PERF) process.stdout.write(`${Object.values(profiles).join('\n\n')}\n`)
   else report(results, host)
 }
 
