@@ -19,8 +19,8 @@ export function setHashConcurrency(n: number): void {
 }
 
 async function bounded<T>(work: () => Promise<T>): Promise<T> {
-  // A finishing hash hands its slot straight to the next in line, so a newcomer arriving in
-  // between cannot take it as well and exceed the limit.
+  // A finishing hash hands its slot straight to the next in line (the slot count does not
+  // change): first come, first served, with `running` never above `limit`.
   if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve))
   else running++
   try {
