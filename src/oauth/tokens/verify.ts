@@ -68,6 +68,8 @@ const ACCEPTING: Record<TokenKind, KeyState[]> = {
 
 const FORBIDDEN_HEADERS = ['jku', 'x5u', 'jwk', 'x5c', 'crit'] as const
 const BASE64URL = /^[A-Za-z0-9_-]+$/
+/** Claims every Tessera token carries as strings. */
+const STRING_CLAIMS = ['sub', 'jti', 'client_id'] as const
 
 /** A JWS segment decoded as a JSON object (RFC 7515 §5.2 steps 2–4), or the token is malformed. */
 function jsonSegment(segment: string): Record<string, unknown> {
@@ -109,7 +111,7 @@ export function verifyToken(token: string, kinds: TokenKind[], opts: VerifyOptio
   // From here on the payload is one Tessera signed; the checks are for time and for use.
   const claims = jsonSegment(p)
   if (claims.iss !== opts.issuer) throw new TokenRejected('wrong issuer')
-  for (const name of ['sub', 'jti', 'client_id'] as const) if (typeof claims[name] !== 'string') throw new TokenRejected(`claim ${name} missing`)
+  for (const name of STRING_CLAIMS) if (typeof claims[name] !== 'string') throw new TokenRejected(`claim ${name} missing`)
   if (typeof claims.exp !== 'number' || typeof claims.iat !== 'number') throw new TokenRejected('claim exp or iat missing')
   if (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || claims.nbf > opts.now + CLOCK_SKEW)) throw new TokenRejected('not yet valid')
 
