@@ -12,6 +12,7 @@ import contentTypes from './plugins/content-types.js'
 import database from './plugins/database.js'
 import errors from './plugins/errors.js'
 import keyring from './plugins/keyring.js'
+import maintenance from './plugins/maintenance.js'
 import services from './plugins/services.js'
 import admin from './routes/admin.js'
 import health from './routes/health.js'
@@ -92,6 +93,7 @@ export async function buildApp(opts: AppOptions) {
   await app.register(database, { config, db: opts.db })
   await app.register(keyring, { config, clock: app.clock })
   await app.register(services)
+  await app.register(maintenance)
 
   await app.register(wellKnown, { config })
   await app.register(health)

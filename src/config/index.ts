@@ -24,6 +24,7 @@ export const EnvSchema = Type.Object({
   KEY_PREPUBLISH: duration('How long a key is published before it may sign; at least JWKS_MAX_AGE.', '15m'),
   KEY_ROTATION_INTERVAL: duration('Scheduled rotation interval; 0 turns it off.', '0'),
   KEY_RING_POLL: duration('How often each instance checks the key ring for changes made elsewhere and moves keys on; 0 turns it off.', '2s'),
+  PURGE_INTERVAL: duration('How often each instance deletes the denials of revoked access tokens that have expired anyway; 0 turns it off.', '1h'),
   JWKS_MAX_AGE: duration('Cache-Control max-age of the JWKS.', '300'),
   BODY_LIMIT: Type.String({ pattern: '^[0-9]+$', default: '16384', description: 'Largest request body in bytes.' }),
   REGISTRATION: Type.Union([Type.Literal('open'), Type.Literal('closed')], { default: 'open', description: 'open: anyone may POST /users; closed: only admins create users.' }),
@@ -52,6 +53,7 @@ export interface Config {
   keyPrepublish: number
   keyRotationInterval: number
   keyRingPoll: number
+  purgeInterval: number
   jwksMaxAge: number
   bodyLimit: number
   registration: Env['REGISTRATION']
@@ -133,6 +135,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
     keyPrepublish,
     keyRotationInterval,
     keyRingPoll: seconds(e.KEY_RING_POLL),
+    purgeInterval: seconds(e.PURGE_INTERVAL),
     jwksMaxAge,
     bodyLimit: Number(e.BODY_LIMIT),
     registration: e.REGISTRATION,

@@ -17,7 +17,7 @@ export { LEGS, type Leg }
 export function testConfig(env: Record<string, string> = {}): Config {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-test-'))
   return loadConfig(
-    { NODE_ENV: 'test', LOG_LEVEL: 'silent', KEY_RING_POLL: '0', KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex'), KEY_FILE: join(dir, 'kek'), ...env },
+    { NODE_ENV: 'test', LOG_LEVEL: 'silent', KEY_RING_POLL: '0', PURGE_INTERVAL: '0', KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex'), KEY_FILE: join(dir, 'kek'), ...env },
     dir,
   )
 }

@@ -1,0 +1,61 @@
+// Background housekeeping: the denial of a revoked access token is kept only until the token
+// would have expired anyway (SPEC §4); then PURGE_INTERVAL's loop deletes it.
+import { randomBytes } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import t from 'tap'
+import type { Database } from '../../src/stores/database.js'
+import { build, eachLeg } from '../helpers/build.js'
+import { frozenClock } from '../helpers/clock.js'
+import { decode, makeClient, makeUser, post, signIn } from '../helpers/factories.js'
+
+const denied = async (db: Database) => (await db.query<{ jti: string }>('SELECT jti FROM revoked_tokens ORDER BY jti')).map((r) => r.jti)
+
+/** Polls `check` until it holds, for at most `ms`; whether it held. */
+async function eventually(check: () => Promise<boolean>, ms = 15_000): Promise<boolean> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    if (await check()) return true
+    if (Date.now() > deadline) return false
+    await sleep(100)
+  }
+}
+
+eachLeg(t, async (t, leg) => {
+  t.test('every PURGE_INTERVAL, expired denials go and live ones stay', async (t) => {
+    const clock = frozenClock()
+    const { app, db } = await build(t, leg, { clock, env: { PURGE_INTERVAL: '1s' } })
+    const client = await makeClient(app)
+    const user = await makeUser(app)
+    const first = await signIn(app, client, user)
+    t.equal((await post(app, '/revoke', client, { token: first.access_token })).statusCode, 200)
+    clock.advance(600)
+    const second = await signIn(app, client, user)
+    t.equal((await post(app, '/revoke', client, { token: second.access_token })).statusCode, 200)
+    const [a, b] = [decode(first.access_token).payload.jti as string, decode(second.access_token).payload.jti as string]
+    t.same(await denied(db), [a, b].sort(), 'both denials are stored')
+
+    clock.advance(301) // the first token (15 min) has expired; the second has 10 min left
+    t.ok(await eventually(async () => !(await denied(db)).includes(a)), 'the expired denial is deleted without anyone asking')
+    t.same(await denied(db), [b], 'the live one stays')
+    const introspect = (await post(app, '/introspect', client, { token: second.access_token })).json()
+    t.same(introspect, { active: false }, 'and its token is still refused')
+  })
+
+  t.test('an instance purges once at start, even with a long interval', async (t) => {
+    const kek = { KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex') }
+    const { db } = await build(t, leg, { env: kek }) // migrates the database; PURGE_INTERVAL=0
+    await db.exec(`INSERT INTO revoked_tokens (jti, expires_at) VALUES ('long-gone', now() - interval '1 day'), ('still-live', now() + interval '1 day')`)
+    await build(t, leg, { db, env: { ...kek, PURGE_INTERVAL: '1d' } })
+    t.ok(await eventually(async () => !(await denied(db)).includes('long-gone')), 'the expired denial is deleted after the start')
+    t.same(await denied(db), ['still-live'])
+  })
+
+  t.test('PURGE_INTERVAL=0 leaves it to the operator', async (t) => {
+    const { app, db } = await build(t, leg)
+    await db.exec(`INSERT INTO revoked_tokens (jti, expires_at) VALUES ('long-gone', now() - interval '1 day')`)
+    await sleep(1_500)
+    t.same(await denied(db), ['long-gone'], 'nothing runs in the background')
+    t.equal(await app.maintenance.purge(), 1, 'an explicit purge still works')
+    t.same(await denied(db), [])
+  })
+})
