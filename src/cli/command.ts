@@ -9,6 +9,8 @@ export interface OptionSpec {
   /** May be given several times (values collected in order). */
   multiple?: boolean
   required?: boolean
+  /** Another option that may stand in for this required one; never both (`--password` or `--password-stdin`). */
+  or?: string
   /** The only values accepted. */
   choices?: readonly string[]
   /** Placeholder in the usage line (`--email E`). */
@@ -22,6 +24,8 @@ export interface Context {
   config: Config
   db: Database
   stores: Stores
+  /** All of standard input, for secrets that must not be on the command line. */
+  stdin(): Promise<string>
 }
 
 /** What a command printed: `json` under --json (one document), `text` otherwise. */

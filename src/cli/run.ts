@@ -16,6 +16,7 @@ const GLOBAL: Record<string, OptionSpec> = {
 export interface Io {
   env: NodeJS.ProcessEnv
   cwd: string
+  stdin(): Promise<string>
   stdout(text: string): void
   stderr(text: string): void
 }
@@ -53,7 +54,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const db = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, poolSize: 2 })
     try {
       if (command.needsSchema) await assertMigrated(db)
-      const out = await runner({ config, db, stores: createStores(db) }, flags)
+      const out = await runner({ config, db, stores: createStores(db), stdin: io.stdin }, flags)
       // Printed before closing: a client's secret must reach the user even if closing fails.
       io.stdout(flags.json ? `${JSON.stringify(out.json, null, 2)}\n` : `${out.text}\n`)
     } finally {
@@ -123,8 +124,10 @@ function parseFlags(command: Command, args: string[]): Flags {
   }
   for (const [name, o] of Object.entries(command.options)) {
     const value = flags[name]
-    if (o.required && (value === undefined || (Array.isArray(value) && value.length === 0))) {
-      throw new UsageError(`${command.name}: missing --${name} (usage: tessera ${usage(command)})`)
+    const given = (n: string) => flags[n] !== undefined && !(Array.isArray(flags[n]) && flags[n].length === 0)
+    if (o.or && given(name) && given(o.or)) throw new UsageError(`${command.name}: give --${name} or --${o.or}, not both`)
+    if (o.required && !given(name) && !(o.or && given(o.or))) {
+      throw new UsageError(`${command.name}: missing --${name}${o.or ? ` or --${o.or}` : ''} (usage: tessera ${usage(command)})`)
     }
     if (o.choices && typeof value === 'string' && !o.choices.includes(value)) {
       throw new UsageError(`${command.name}: --${name} must be one of: ${o.choices.join(', ')}`)
@@ -169,11 +172,18 @@ function oneLine(message: string): string {
 }
 
 function usage(c: Command): string {
-  const parts = Object.entries(c.options).map(([name, o]) => {
-    const flag = o.type === 'string' ? `--${name} ${o.value ?? 'VALUE'}` : `--${name}`
-    if (o.required) return o.multiple ? `${flag} [${flag}…]` : flag
-    return o.multiple ? `[${flag}…]` : `[${flag}]`
-  })
+  const flag = (name: string) => {
+    const o = c.options[name]!
+    return o.type === 'string' ? `--${name} ${o.value ?? 'VALUE'}` : `--${name}`
+  }
+  const standIns = new Set(Object.values(c.options).flatMap((o) => (o.or ? [o.or] : [])))
+  const parts = Object.entries(c.options)
+    .filter(([name]) => !standIns.has(name))
+    .map(([name, o]) => {
+      const f = o.or ? `(${flag(name)} | ${flag(o.or)})` : flag(name)
+      if (o.required) return o.multiple ? `${f} [${f}…]` : f
+      return o.multiple ? `[${f}…]` : `[${f}]`
+    })
   return [c.name, ...(c.argument ? [c.argument.name] : []), ...parts, '[--json]'].join(' ')
 }
 

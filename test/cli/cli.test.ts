@@ -7,12 +7,13 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
+import { verifyPassword } from '../../src/lib/passwords.js'
 import { sha256 } from '../../src/lib/secrets.js'
 import { type Database, openDatabase } from '../../src/stores/database.js'
 import { readMigrations } from '../../src/stores/migrate.js'
 import { build, testConfig } from '../helpers/build.js'
 import { createPostgresDatabase } from '../helpers/db.js'
-import { fails, json, ok, scratch, tessera } from '../helpers/cli.js'
+import { fails, json, ok, scratch, tessera, tesseraWithInput } from '../helpers/cli.js'
 
 const MIGRATIONS = readMigrations().map((m) => m.name)
 
@@ -126,6 +127,20 @@ for (const [leg, setup] of Object.entries(LEGS)) {
       fails(t, await tessera(where, 'users', 'create', '--email', 'dave@example.com', '--password', 'long-enough-pw', '--role', 'root'), 2, /--role must be one of: user, admin/, 'unknown role')
       const emails = await withDb(async (db) => (await db.query<{ email: string }>('SELECT email FROM users ORDER BY email')).map((r) => r.email))
       t.same(emails, ['admin@example.com', 'bob@example.com'], 'no account was created by a failed command')
+    })
+
+    await t.test('users create --password-stdin keeps the password off the command line', async (t) => {
+      const password = 'p1ped pass-phrase'
+      const r = await tesseraWithInput(where, `${password}\n`, 'users', 'create', '--email', 'piped@example.com', '--password-stdin', '--json')
+      ok(t, r, 'users create --password-stdin')
+      const user = json<UserJson>(r)
+      t.notOk(r.stdout.includes(password), 'no password on stdout')
+      const [row] = await withDb((db) => db.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [user.id]))
+      t.ok(await verifyPassword(row?.password_hash, password), 'the password is what came in, without its newline')
+      t.notOk(await verifyPassword(row?.password_hash, `${password}\n`), 'the newline is not part of it')
+
+      const empty = await tesseraWithInput(where, '', 'users', 'create', '--email', 'nobody@example.com', '--password-stdin')
+      fails(t, empty, 1, /password.*8 to 256/, 'nothing on stdin: the service refuses the empty password')
     })
 
     const secrets: string[] = []
@@ -273,7 +288,14 @@ t.test('the command line itself', { buffered: true }, async (t) => {
     fails(t, await tessera(where, 'users', 'delete'), 2, /unknown command "users delete"; "users" has: create/, 'unknown subcommand')
     fails(t, await tessera(where, 'keys'), 2, /"keys" needs a subcommand: list/, 'missing subcommand')
     fails(t, await tessera(where, 'clients', 'list', '--secrets'), 2, /clients list: unknown option --secrets/, 'unknown option')
-    fails(t, await tessera(where, 'users', 'create', '--email', 'a@example.com'), 2, /users create: missing --password \(usage: tessera users create --email E --password P/, 'missing flag')
+    fails(
+      t,
+      await tessera(where, 'users', 'create', '--email', 'a@example.com'),
+      2,
+      /users create: missing --password or --password-stdin \(usage: tessera users create --email E \(--password P \| --password-stdin\) \[--role R\]/,
+      'missing flag',
+    )
+    fails(t, await tessera(where, 'users', 'create', '--email', 'a@example.com', '--password', 'long-enough-pw', '--password-stdin'), 2, /give --password or --password-stdin, not both/, 'both ways of giving the password')
     fails(t, await tessera(where, 'clients', 'create', '--name', 'x'), 2, /clients create: missing --grant/, 'missing repeatable flag')
     fails(t, await tessera(where, 'users', 'create', '--email', 'a@example.com', '--password'), 2, /--password needs a value/, 'flag without its value')
     const extra = await tessera(where, 'users', 'create', '--email', 'a@example.com', '--password', 'two', 'words')

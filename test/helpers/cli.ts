@@ -26,16 +26,26 @@ export interface Where {
 
 
 export function tessera(where: Where, ...args: string[]): Promise<Run> {
+  return piped(where, undefined, args)
+}
+
+/** As `tessera`, with `input` on standard input (then its end). */
+export function tesseraWithInput(where: Where, input: string, ...args: string[]): Promise<Run> {
+  return piped(where, input, args)
+}
+
+function piped(where: Where, input: string | undefined, args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', TSX, ENTRY, ...args], {
       cwd: where.cwd,
       env: { ...cleanEnv(), TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.json'), ...where.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     })
+    if (input !== undefined) child.stdin!.end(input)
     let stdout = ''
     let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
     const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
     child.on('error', reject)
     child.on('close', (code) => {

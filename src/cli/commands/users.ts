@@ -2,14 +2,16 @@
 import { userView } from '../../services/accounts.js'
 import { createAccount } from '../../services/accounts.js'
 import type { Role } from '../../stores/users.js'
-import { type Runner, str } from '../command.js'
+import { bool, type Runner, str } from '../command.js'
 import { clean, date, fields } from '../output.js'
 
-export const createUser: Runner = async ({ stores }, flags) => {
+export const createUser: Runner = async ({ stores, stdin }, flags) => {
   // Presence and --role's choices were checked with the flags; the service validates the rest.
+  // As `docker login --password-stdin`: `printf '%s\n' "$PW" | tessera users create …` works too.
+  const password = bool(flags, 'password-stdin') ? (await stdin()).replace(/\r?\n$/, '') : str(flags, 'password')!
   const user = await createAccount(stores, {
     email: str(flags, 'email')!,
-    password: str(flags, 'password')!,
+    password,
     name: str(flags, 'name'),
     role: (str(flags, 'role') ?? 'user') as Role,
   })
