@@ -153,23 +153,46 @@ async function openPglite(dir: string): Promise<Database> {
 
 /**
  * PGlite is one process's database: a second process opening the same directory would
- * corrupt it. A pid file refuses that with a clear message instead.
+ * corrupt it. A pid file refuses that with a clear message instead. It names the process by
+ * its pid and, on Linux, its start time, so that a pid reused after a crash (PID 1 in a
+ * restarted container, say) is not taken for the holder.
  */
 function lockDirectory(dir: string): () => void {
   mkdirSync(dir, { recursive: true })
   const file = join(dir, 'tessera.pid')
+  const self = [process.pid, startTime(process.pid)].filter((v) => v !== undefined).join(' ')
   try {
-    writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 })
+    writeFileSync(file, self, { flag: 'wx', mode: 0o600 })
   } catch {
-    const holder = Number(readFileSync(file, 'utf8'))
-    if (holder && holder !== process.pid && isAlive(holder)) {
+    const [holder, started] = readFileSync(file, 'utf8').trim().split(' ').map(Number)
+    if (holder && holder !== process.pid && holds(holder, started)) {
       throw new DatabaseUnavailable(
         `the embedded database in ${dir} is in use by process ${holder} (a running Tessera server?); stop it, or set DATABASE_URL to use Postgres`,
       )
     }
-    writeFileSync(file, String(process.pid), { mode: 0o600 })
+    writeFileSync(file, self, { mode: 0o600 })
   }
   return () => rmSync(file, { force: true })
+}
+
+/** Whether the process that wrote the lock is still running. In doubt: yes. */
+function holds(pid: number, started: number | undefined): boolean {
+  if (!isAlive(pid)) return false
+  const now = startTime(pid)
+  // Another process with the same pid started since: the writer is gone.
+  return started === undefined || Number.isNaN(started) || now === undefined || now === started
+}
+
+/** When `pid` started, in clock ticks since boot (Linux `/proc/<pid>/stat`, field 22); elsewhere undefined. */
+export function startTime(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // The command name (field 2) is in parentheses and may hold spaces: count after its end.
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19])
+    return Number.isInteger(ticks) ? ticks : undefined
+  } catch {
+    return undefined
+  }
 }
 
 function isAlive(pid: number): boolean {
