@@ -154,8 +154,8 @@ async function openPglite(dir: string): Promise<Database> {
 /**
  * PGlite is one process's database: a second process opening the same directory would
  * corrupt it. A pid file refuses that with a clear message instead. It names the process by
- * its pid and, on Linux, its start time, so that a pid reused after a crash (PID 1 in a
- * restarted container, say) is not taken for the holder.
+ * its pid and, on Linux, its start time, so that after a crash or a reboot a pid that now
+ * belongs to another program is not taken for the holder.
  */
 function lockDirectory(dir: string): () => void {
   mkdirSync(dir, { recursive: true })
