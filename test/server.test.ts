@@ -10,6 +10,7 @@ import pg from 'pg'
 import t from 'tap'
 import { createPostgresDatabase } from './helpers/db.js'
 import { cleanEnv, freePort, ROOT, serverCommand } from './helpers/process.js'
+import { until } from './helpers/wait.js'
 
 
 const SERVER = serverCommand()
@@ -345,15 +346,6 @@ function slowRequest(server: Server, agent: http.Agent | false) {
         }
       }),
   }
-}
-
-async function until(what: string, ms: number, fn: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if (await fn()) return
-    await sleep(50)
-  }
-  throw new Error(`timed out after ${ms} ms waiting until ${what}`)
 }
 
 /** True once the port refuses new connections (the server has stopped listening). */

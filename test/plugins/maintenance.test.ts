@@ -7,18 +7,9 @@ import type { Database } from '../../src/stores/database.js'
 import { build, eachLeg } from '../helpers/build.js'
 import { frozenClock } from '../helpers/clock.js'
 import { decode, makeClient, makeUser, post, signIn } from '../helpers/factories.js'
+import { until } from '../helpers/wait.js'
 
 const denied = async (db: Database) => (await db.query<{ jti: string }>('SELECT jti FROM revoked_tokens ORDER BY jti')).map((r) => r.jti)
-
-/** Polls `check` until it holds, for at most `ms`; whether it held. */
-async function eventually(check: () => Promise<boolean>, ms = 15_000): Promise<boolean> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    if (await check()) return true
-    if (Date.now() > deadline) return false
-    await sleep(100)
-  }
-}
 
 eachLeg(t, async (t, leg) => {
   t.test('every PURGE_INTERVAL, expired denials go and live ones stay', async (t) => {
@@ -35,7 +26,7 @@ eachLeg(t, async (t, leg) => {
     t.same(await denied(db), [a, b].sort(), 'both denials are stored')
 
     clock.advance(301) // the first token (15 min) has expired; the second has 10 min left
-    t.ok(await eventually(async () => !(await denied(db)).includes(a)), 'the expired denial is deleted without anyone asking')
+    await until('the loop deletes the expired denial, without anyone asking', 15_000, async () => !(await denied(db)).includes(a))
     t.same(await denied(db), [b], 'the live one stays')
     const introspect = (await post(app, '/introspect', client, { token: second.access_token })).json()
     t.same(introspect, { active: false }, 'and its token is still refused')
@@ -46,7 +37,7 @@ eachLeg(t, async (t, leg) => {
     const { db } = await build(t, leg, { env: kek }) // migrates the database; PURGE_INTERVAL=0
     await db.exec(`INSERT INTO revoked_tokens (jti, expires_at) VALUES ('long-gone', now() - interval '1 day'), ('still-live', now() + interval '1 day')`)
     await build(t, leg, { db, env: { ...kek, PURGE_INTERVAL: '1d' } })
-    t.ok(await eventually(async () => !(await denied(db)).includes('long-gone')), 'the expired denial is deleted after the start')
+    await until('the start deletes the expired denial', 15_000, async () => !(await denied(db)).includes('long-gone'))
     t.same(await denied(db), ['still-live'])
   })
 

@@ -2,11 +2,11 @@
 // time, so a live holder is refused and a pid reused by another process is not.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { DatabaseUnavailable, openDatabase, startTime } from '../../src/stores/database.js'
+import { scratch } from '../helpers/cli.js'
 
 /** A process that does nothing for a while: a stand-in for another program. */
 function bystander(t: { teardown(fn: () => unknown): void }): ChildProcess {
@@ -18,8 +18,7 @@ function bystander(t: { teardown(fn: () => unknown): void }): ChildProcess {
 }
 
 function scratchDir(t: { teardown(fn: () => unknown): void }): { dir: string; lock: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-lock-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const dir = scratch(t)
   return { dir, lock: join(dir, 'tessera.pid') }
 }
 
