@@ -243,27 +243,28 @@ function cpuMeter(server: number, generator: number): () => Cpu {
   }
 }
 
-/** The plan's load shape for `spec`. */
-const shaped = (spec: Omit<LoadSpec, 'connections' | 'warmup' | 'runs' | 'seconds'>): LoadSpec => ({
+/** The plan's load shape for `spec`: its warm-up, then `runs` windows (the plan's, unless told). */
+const shaped = (spec: Omit<LoadSpec, 'connections' | 'warmup' | 'runs' | 'seconds'>, runs = PLAN.runs): LoadSpec => ({
   ...spec,
   connections: CONNECTIONS,
   warmup: PLAN.warmup,
-  runs: PLAN.runs,
+  runs,
   seconds: PLAN.seconds,
 })
 
 function aggregate(name: string, load: LoadResult, extra: Partial<Measured> = {}): Measured {
-  const { runs } = load
+  return fromRuns(name, load.runs, { non2xx: load.non2xx, errors: load.errors, warmup: load.warmup, ...extra })
+}
+
+/** A row from measured windows: the median of their rate and latencies. */
+function fromRuns(name: string, runs: LoadResult['runs'], extra: Partial<Measured> & Pick<Measured, 'non2xx' | 'errors'>): Measured {
   return {
     name,
     unit: 'req/s',
     rps: median(runs.map((r) => r.rps)),
     p50: median(runs.map((r) => r.p50)),
     p99: median(runs.map((r) => r.p99)),
-    non2xx: load.non2xx,
-    errors: load.errors,
     runs,
-    warmup: load.warmup,
     ...extra,
   }
 }
@@ -280,13 +281,13 @@ async function settle(pid: number): Promise<void> {
   if (waited > 1_000) log(`  (waited ${(waited / 1000).toFixed(1)} s for the server to finish the requests left in flight)`)
 }
 
-const announce = (name: string) => log(`${name}: warm-up ≥ ${PLAN.warmup} s, then ${PLAN.runs} × ${PLAN.seconds} s at ${CONNECTIONS} connections`)
+const announce = (name: string, runs = PLAN.runs) => log(`${name}: warm-up ≥ ${PLAN.warmup} s, then ${runs} × ${PLAN.seconds} s at ${CONNECTIONS} connections`)
 
-async function measure(lg: LoadGenerator, pid: number, name: string, spec: Omit<LoadSpec, 'connections' | 'warmup' | 'runs' | 'seconds'>): Promise<{ m: Measured; sample?: string }> {
-  announce(name)
+async function measure(lg: LoadGenerator, pid: number, name: string, spec: Omit<LoadSpec, 'connections' | 'warmup' | 'runs' | 'seconds'>, runs = PLAN.runs): Promise<{ m: Measured; sample?: string }> {
+  announce(name, runs)
   await settle(pid)
   const cpu = cpuMeter(pid, lg.pid)
-  const load = await lg.load(shaped(spec))
+  const load = await lg.load(shaped(spec, runs))
   const used = cpu()
   await settle(pid)
   logRuns(load, used)
@@ -313,7 +314,8 @@ async function baseline(name: string, mode: string, extra: string[], idle: numbe
   return { name, unit: 'ops/s', rps: median(runs), non2xx: 0, errors: 0, runs }
 }
 
-async function fastifyBaseline(lg: LoadGenerator, jwksFile: string, label: string): Promise<Measured> {
+/** One window of the bare Fastify route serving `jwks`, in a process of its own. */
+async function bareJwksRun(lg: LoadGenerator, jwksFile: string, jwks: string, name: string): Promise<Measured> {
   const child = track(
     spawnPinned(SERVER_CORE, ['--import', 'tsx', join(ROOT, 'bench', 'baselines.ts'), 'fastify', '--jwks', jwksFile], {
       cwd: ROOT,
@@ -332,13 +334,74 @@ async function fastifyBaseline(lg: LoadGenerator, jwksFile: string, label: strin
       child.once('exit', (code) => reject(new Error(`bare fastify exited (${code})`)))
     })
     const url = `http://127.0.0.1:${port}`
-    const { m } = await measure(lg, child.pid!, `baseline: bare Fastify 5, same JWKS bytes${label}`, { url, method: 'GET', path: '/.well-known/jwks.json' })
-    const served = await (await fetch(`${url}/.well-known/jwks.json`)).text()
-    assert(served === readFileSync(jwksFile, 'utf8'), 'bare Fastify serves the same JWKS bytes')
-    return { ...m, check: 'serves the same bytes as Tessera' }
+    const { m } = await measure(lg, child.pid!, name, { url, method: 'GET', path: '/.well-known/jwks.json' }, 1)
+    assert((await (await fetch(`${url}/.well-known/jwks.json`)).text()) === jwks, 'bare Fastify serves the same JWKS bytes as Tessera')
+    return m
   } finally {
     await stop(child)
   }
+}
+
+/** One window of Tessera's JWKS, in a Tessera process of its own on the run's database and keys. */
+async function tesseraJwksRun(s: Setup, jwks: string, name: string): Promise<{ m: Measured; check: string }> {
+  const server = await startTessera(s.dbUrl, s.kek, { logFile: s.logFile })
+  try {
+    const { m } = await measure(s.ctx.lg, server.child.pid!, name, { url: server.base, method: 'GET', path: '/.well-known/jwks.json' }, 1)
+    assert((await fetchJwks(server.target)).body === jwks, 'every Tessera process serves the same JWKS bytes')
+    return { m, check: await checkJwks(server.target) }
+  } finally {
+    await stop(server.child)
+  }
+}
+
+/** Runs measured one per process, as one row: the median of the runs, the non-2xx and errors of all. */
+function perProcess(name: string, measured: Measured[], extra: Partial<Measured>): Measured {
+  const mean = (f: (c: Cpu) => number) => Number((measured.reduce((n, m) => n + (m.cpu ? f(m.cpu) : 0), 0) / measured.length).toFixed(2))
+  return fromRuns(
+    name,
+    measured.flatMap((m) => m.runs as LoadResult['runs']),
+    {
+      non2xx: measured.reduce((n, m) => n + m.non2xx, 0),
+      errors: measured.reduce((n, m) => n + m.errors, 0),
+      cpu: { server: mean((c) => c.server), generator: mean((c) => c.generator) },
+      ...extra,
+    },
+  )
+}
+
+/**
+ * The JWKS and its baseline, the bare Fastify route serving the same bytes: each of the plan's
+ * runs in a fresh process of each, alternating (bare then Tessera, Tessera then bare, …), so that
+ * neither side's figure is one process's draw and a drift over the minutes reaches both alike.
+ * A route this cheap (tens of µs a request) costs what its process's JIT and the host's
+ * neighbours make it: the bare route alone used 35 to 55 µs of CPU a request from one process to
+ * the next on this machine (BENCHMARKS.md, "JWKS in fresh processes").
+ */
+async function measureJwks(s: Setup, results: Record<string, Measured>): Promise<void> {
+  const jwks = (await fetchJwks(s.ctx.server.target)).body
+  const jwksFile = join(RESULTS, `jwks-${s.stamp}.json`)
+  writeFileSync(jwksFile, jwks)
+  const bare: Measured[] = []
+  const tessera: Measured[] = []
+  let check = ''
+  for (let i = 0; i < PLAN.runs; i++) {
+    const sides = i % 2 === 0 ? (['fastify', 'jwks'] as const) : (['jwks', 'fastify'] as const)
+    for (const side of sides) {
+      if (!wanted(side)) continue
+      const label = ` (run ${i + 1}, a fresh process)`
+      if (side === 'fastify') bare.push(await bareJwksRun(s.ctx.lg, jwksFile, jwks, `baseline: bare Fastify 5, same JWKS bytes${label}`))
+      else {
+        const r = await tesseraJwksRun(s, jwks, `GET /.well-known/jwks.json${label}`)
+        tessera.push(r.m)
+        check = r.check
+      }
+    }
+    const [b, t] = [bare[i], tessera[i]]
+    if (b && t) log(`  run ${i + 1}: Tessera ${fmt(t.rps)} ÷ bare ${fmt(b.rps)} req/s = ${(t.rps / b.rps).toFixed(3)}`)
+  }
+  const each = (ms: Measured[]) => `runs in ${ms.length} fresh processes, alternating with the other side: ${ms.map((m) => fmt(m.rps)).join(' / ')} req/s`
+  if (bare.length) results.fastify = perProcess('baseline: bare Fastify 5, same JWKS bytes', bare, { check: 'serves the same bytes as Tessera', note: each(bare) })
+  if (tessera.length) results.jwks = perProcess('GET /.well-known/jwks.json', tessera, { check, note: each(tessera) })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -466,20 +529,12 @@ async function measureAll(s: Setup, results: Record<string, Measured>): Promise<
   // Each baseline runs on Tessera's core (Tessera idle) right before *and* right after the
   // measurement it is the denominator of, and the ratio divides by the median of both sets of
   // windows: on a shared machine the background load drifts over minutes, and a ratio of two
-  // figures taken far apart, or on one side of a change, would measure the drift.
+  // figures taken far apart, or on one side of a change, would measure the drift. The JWKS and
+  // the bare route alternate instead, each run in fresh processes (measureJwks).
   const sign = (label: string) => baseline(`baseline: jose RS256 sign, RSA-2048${label}`, 'sign', ['--concurrency', String(CONNECTIONS)], pid)
   const argon2 = (label: string) => baseline(`baseline: argon2id hash, Tessera parameters${label}`, 'argon2', ['--concurrency', String(CONNECTIONS)], pid)
-  const jwksFile = join(RESULTS, `jwks-${s.stamp}.json`)
 
-  if (wanted('fastify')) {
-    writeFileSync(jwksFile, (await fetchJwks(target)).body)
-    results.fastify = await fastifyBaseline(lg, jwksFile, '')
-  }
-  if (wanted('jwks')) {
-    const { m } = await measure(lg, pid, 'GET /.well-known/jwks.json', { url: ctx.server.base, method: 'GET', path: '/.well-known/jwks.json' })
-    results.jwks = { ...m, check: await checkJwks(target) }
-    if (wanted('fastify')) results.fastifyAfter = await fastifyBaseline(lg, jwksFile, ' (again, after)')
-  }
+  if (wanted('fastify') || wanted('jwks')) await measureJwks(s, results)
   if (wanted('sign')) results.sign = await sign('')
   if (wanted('client_credentials')) {
     const { m, sample } = await measure(lg, pid, 'POST /token client_credentials', post(ctx, '/token', form({ grant_type: 'client_credentials' })))
@@ -690,7 +745,7 @@ function summary(r: Record<string, Measured>) {
     cc_vs_sign: ratio(r.client_credentials?.rps, bracketed(r.sign, r.signAfter)),
     // A refresh signs twice (the access and the next refresh token).
     refresh_vs_sign: ratio(r.refresh?.rps, nextToRefresh !== undefined ? nextToRefresh / 2 : undefined),
-    jwks_vs_fastify: ratio(r.jwks?.rps, bracketed(r.fastify, r.fastifyAfter)),
+    jwks_vs_fastify: ratio(r.jwks?.rps, r.fastify?.rps),
     password_vs_argon2: ratio(r.password?.rps, bracketed(r.argon2, r.argon2After)),
     growth_1m_vs_10k: ratio(r.growth?.p50, r.refresh?.p50),
     storm_jwks_p99_ms: r.stormProbe?.p99 ?? Number.NaN,
