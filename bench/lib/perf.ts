@@ -14,7 +14,7 @@ import { exited } from './proc.js'
  * The RSA key operation itself: OpenSSL's big-number kernels (nearly all of it) and its RSA
  * routines (`RSA_*`, `rsa_ossl_*`: padding, blinding; about 0.2% of a refresh's samples).
  */
-const RSA_LEAF = /^(__)?bn_|^BN_|mulx4x|sqrx8x|postx4x|powerx5|^rsaz_|^RSA_|^rsa_ossl/
+const RSA_LEAF = /^(__)?bn_|^BN_|mulx4x|sqrx8x|postx4x|powerx5|^rsaz_|^ossl_rsaz_|^ossl_extract_multiplier|^ossl_bn_|^RSA_|^rsa_ossl/
 /** The rest of OpenSSL: algorithm lookups by name, contexts, hashing, error queue. */
 const OPENSSL_LEAF = /OPENSSL|^EVP_|^ossl_|^OBJ_|^do_name|^CRYPTO_|sha256|^ERR_|^OSSL_|^evp_|^pkey_|^rsa_|^ASN1|^asn1|pthread_rwlock/
 /** Frames that only carry a callback from the event loop to the code that asked for it. */
