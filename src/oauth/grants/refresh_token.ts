@@ -95,8 +95,7 @@ export function refreshTokenGrant(deps: { config: Config; stores: Stores; tokens
       // Scope may only narrow (§6), and only the access token narrows: the family keeps its own.
       const scope = requested ? requested.join(' ') : family.scope
 
-      // Both signatures at once: libuv's pool signs them side by side where there are cores
-      // (with one CPU, tokens/sign.ts signs inline, one after the other).
+      // Both signatures at once: libuv's pool signs them side by side where there are cores.
       const [refresh, access] = await Promise.all([
         tokens.signCurrent(family, signer),
         tokens.access({ sub: family.userId, client, scope, roles: [role], sid: family.id }),

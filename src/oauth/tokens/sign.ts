@@ -2,7 +2,6 @@
 // Access token: RFC 9068 (`typ: at+jwt`). Refresh token: `typ: rt+jwt`, `aud` = the issuer itself,
 // so that no resource server configured for an API audience accepts it as an access token.
 import { type KeyObject, randomBytes, sign } from 'node:crypto'
-import { availableParallelism } from 'node:os'
 import { ALG } from '../../keys/keyring.js'
 
 export const ACCESS_TYP = 'at+jwt'
@@ -59,38 +58,17 @@ function headerSegment(kid: string, typ: string): string {
   return segment
 }
 
-// Where signatures are computed. With more than one CPU: on libuv's pool, several at once and
-// off the event loop. With one (a one-vCPU machine, a process pinned with `taskset`), the pool's
-// threads would only take turns with the event loop on that CPU, and each hand-off costs a
-// thread wake-up both ways: there they are computed inline. On one pinned core, inline signing
-// gave 7% more refreshes/s and a lower p99 than the pool (BENCHMARKS.md).
-let inline = availableParallelism() === 1
-
-/** Whether signatures are computed on the calling thread (one CPU) or on libuv's pool. */
-export const signsInline = (): boolean => inline
-
-/** Overrides the choice above; for tests, which exercise both ways on any machine. */
-export function setInlineSigning(on: boolean): void {
-  inline = on
-}
-
 /**
  * Signs `claims` as a compact JWS (RFC 7515 §3.1) with RS256 (RFC 7518 §3.3: RSASSA-PKCS1-v1_5
- * with SHA-256), with node:crypto: about 10% faster than jose's WebCrypto path, and signing is
- * most of what /token costs. (Verification, ~15–30 times cheaper, always runs on the calling
- * thread: tokens/verify.ts.) RSASSA-PKCS1-v1_5 is deterministic and the claims are serialised in
- * a fixed order, so the same claims and key give the same token, inline or on the pool: that is
- * how the reuse leeway hands back a family's current refresh token (SPEC §3).
+ * with SHA-256). node:crypto signs on libuv's pool, off the event loop; it measured about 10%
+ * faster than jose's WebCrypto path, and signing is most of what /token costs. (Verification,
+ * ~30 times cheaper, runs synchronously instead: tokens/verify.ts.) RSASSA-PKCS1-v1_5 is
+ * deterministic and the claims are serialised in a fixed order, so the same claims and key
+ * give the same token: that is how the reuse leeway hands back a family's current refresh
+ * token (SPEC §3).
  */
 export function signJwt(claims: AccessClaims | RefreshClaims, typ: string, signer: SigningKey): Promise<string> {
   const input = `${headerSegment(signer.kid, typ)}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`
-  if (inline) {
-    try {
-      return Promise.resolve(`${input}.${sign('sha256', Buffer.from(input), signer.key).toString('base64url')}`)
-    } catch (err) {
-      return Promise.reject(err)
-    }
-  }
   return new Promise((resolve, reject) => {
     sign('sha256', Buffer.from(input), signer.key, (err, signature) => {
       if (err) reject(err)
