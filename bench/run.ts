@@ -178,7 +178,14 @@ interface Server {
   target: Target
 }
 
-async function startTessera(db: string, kek: string, opts: { profileDir?: string; perfMap?: boolean; logFile: string }): Promise<Server> {
+/**
+ * Node flags for a process that perf samples: perf names JIT-compiled JavaScript from
+ * /tmp/perf-<pid>.map, which --perf-basic-prof writes. The flag also starts V8's log, which would
+ * otherwise land as isolate-*.log in the working directory (the repository): it goes to `dir`.
+ */
+const perfMapFlags = (dir: string): string[] => ['--perf-basic-prof', '--no-logfile-per-isolate', `--logfile=${join(dir, 'v8.log')}`]
+
+async function startTessera(db: string, kek: string, opts: { profileDir?: string; perfDir?: string; logFile: string }): Promise<Server> {
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
   const env = {
@@ -194,8 +201,7 @@ async function startTessera(db: string, kek: string, opts: { profileDir?: string
   }
   const nodeArgs = [
     ...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : []),
-    // perf names JIT-compiled JavaScript from /tmp/perf-<pid>.map, which this flag writes.
-    ...(opts.perfMap ? ['--perf-basic-prof'] : []),
+    ...(opts.perfDir ? perfMapFlags(opts.perfDir) : []),
     join(ROOT, 'dist', 'server.js'),
   ]
   const out = openSync(opts.logFile, 'a')
@@ -614,7 +620,7 @@ async function profileAll(s: Setup, steps: Set<Step>, profiles: Record<string, s
       profiles[step] = await perfSignBaseline(dir)
       continue
     }
-    ctx.server = await startTessera(s.dbUrl, s.kek, tool === 'perf' ? { logFile: s.logFile, perfMap: true } : { logFile: s.logFile, profileDir: dir })
+    ctx.server = await startTessera(s.dbUrl, s.kek, tool === 'perf' ? { logFile: s.logFile, perfDir: dir } : { logFile: s.logFile, profileDir: dir })
     const pid = ctx.server.child.pid!
     const recorder = tool === 'perf' ? track(await startPerf(pid, join(dir, 'perf.data'), LOAD_CORE)) : undefined
     // One timed window after the warm-up; only its samples are summarised.
@@ -665,7 +671,7 @@ async function profileAll(s: Setup, steps: Set<Step>, profiles: Record<string, s
  */
 async function perfSignBaseline(dir: string): Promise<string> {
   const child = track(
-    spawnPinned(SERVER_CORE, ['--perf-basic-prof', '--import', 'tsx', join(ROOT, 'bench', 'baselines.ts'), 'sign', '--runs', '1', '--seconds', '12', '--warmup', '3'], {
+    spawnPinned(SERVER_CORE, [...perfMapFlags(dir), '--import', 'tsx', join(ROOT, 'bench', 'baselines.ts'), 'sign', '--runs', '1', '--seconds', '12', '--warmup', '3'], {
       cwd: ROOT,
       env: { ...process.env, NODE_ENV: 'production' },
       stdio: ['ignore', 'ignore', 'inherit'],
