@@ -43,6 +43,10 @@ for (const leg of LEGS) {
     t.notOk((await keys()).some((k) => k.kid === oldActive), 'the compromised key is gone')
 
     fails(t, await tessera(where, 'keys', 'retire', 'no-such-kid'), 1, 'No signing key with kid no-such-kid.', 'unknown kid')
+    // One kid in 64 starts with "-" (base64url): it is the argument, not an unknown option.
+    fails(t, await tessera(where, 'keys', 'retire', '-wNo-such-kid'), 1, 'No signing key with kid -wNo-such-kid.', 'a kid starting with "-"')
+    fails(t, await tessera(where, 'keys', 'retire', '--json', '--', '-wNo-such-kid'), 1, 'No signing key with kid -wNo-such-kid.', 'a kid after "--"')
+    fails(t, await tessera(where, 'keys', 'retire', '-wNo-such-kid', '--bogus'), 2, /^tessera: keys retire: unknown option --bogus /, 'a long option still has to exist')
     fails(t, await tessera(where, 'keys', 'retire', await active()), 1, /the active key: retiring it would leave nothing to sign with/, 'the active key')
     fails(t, await tessera(where, 'keys', 'retire'), 2, /needs exactly one KID/, 'no kid')
 
