@@ -106,7 +106,7 @@ function parseFlags(command: Command, args: string[]): Flags {
   )
   let parsed
   try {
-    parsed = parseArgs({ args: command.argument ? dashedArguments(args, all) : args, options, strict: true, allowPositionals: command.argument !== undefined, tokens: true })
+    parsed = parseArgs({ args: command.argument ? dashedArguments(args) : args, options, strict: true, allowPositionals: command.argument !== undefined, tokens: true })
   } catch (err) {
     throw new UsageError(`${command.name}: ${parseError(err as NodeJS.ErrnoException)} (usage: tessera ${usage(command)})`)
   }
@@ -139,22 +139,16 @@ function parseFlags(command: Command, args: string[]): Flags {
 /**
  * The only short option is -h, so any other word with a single leading "-" is the command's
  * argument: a kid is an RFC 7638 thumbprint in base64url, and one in 64 starts with "-"
- * (`keys retire -wQ3…`). Such words move after a "--", where parseArgs takes them as positional;
- * a word right after a --flag that takes a value stays, so parseArgs still explains that
- * `--flag=-value` is the way to give one.
+ * (`keys retire -wQ3…`). Such words move after a "--", where parseArgs takes them as positional.
+ * (The commands that take an argument have only boolean options, so no such word is a value.)
  */
-function dashedArguments(args: string[], all: Record<string, OptionSpec>): string[] {
+function dashedArguments(args: string[]): string[] {
   const end = args.indexOf('--')
   const head = end === -1 ? args : args.slice(0, end)
-  const kept: string[] = []
-  const moved: string[] = []
-  head.forEach((word, i) => {
-    const before = head[i - 1]
-    const awaitsValue = before !== undefined && /^--[^=]+$/.test(before) && all[before.slice(2)]?.type === 'string'
-    if (/^-[^-]/.test(word) && word !== '-h' && !awaitsValue) moved.push(word)
-    else kept.push(word)
-  })
-  return moved.length === 0 ? args : [...kept, '--', ...moved, ...(end === -1 ? [] : args.slice(end + 1))]
+  const isArgument = (word: string) => /^-[^-]/.test(word) && word !== '-h'
+  const moved = head.filter(isArgument)
+  if (moved.length === 0) return args
+  return [...head.filter((word) => !isArgument(word)), '--', ...moved, ...(end === -1 ? [] : args.slice(end + 1))]
 }
 
 /** parseArgs' own messages span lines or echo values (a mistyped password); these do neither. */
