@@ -20,15 +20,15 @@ import { randomBytes } from 'node:crypto'
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { checkClientCredentials, checkIntrospection, checkJwks, checkUserTokens, fetchJwks, assert, type Target } from './lib/checks.js'
+import { assert, checkClientCredentials, checkIntrospection, checkJwks, checkUserTokens, fetchJwks, type Target } from './lib/checks.js'
+import { formatPerf, havePerf, startPerf, stopPerf, summarisePerf } from './lib/perf.js'
 import { affinity, cpuTicks, exited, freePort, pinTree, spawnPinned, stop, waitForHttp, waitIdle } from './lib/proc.js'
 import type { LoadResult, LoadSpec, RefreshResult, Reply, StormResult, StormSpec, Task } from './lib/protocol.js'
 import { activeKid, type BenchClient, type BenchUser, connect, countFamilies, PASSWORD, seedClient, seedFamilies, seedUsers } from './lib/seed.js'
 import { fmt, median, ratio } from './lib/stats.js'
-import { formatPerf, havePerf, startPerf, stopPerf, summarisePerf } from './lib/perf.js'
 import { formatSummary, summariseProfile } from './profile.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -63,7 +63,10 @@ const PROBE_RATE = 200
 
 function stepsFrom(list: string | undefined, all: readonly Step[]): Set<Step> {
   if (!list) return new Set(all)
-  const named = list.split(',').map((s) => s.trim()).filter(Boolean)
+  const named = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
   const unknown = named.filter((s) => !(STEPS as readonly string[]).includes(s))
   if (unknown.length) {
     process.stderr.write(`unknown step ${unknown.join(', ')}; known: ${STEPS.join(', ')}\n`)
@@ -126,7 +129,9 @@ class LoadGenerator {
   #pending = new Map<number, { resolve: (r: unknown) => void; reject: (e: Error) => void }>()
 
   constructor() {
-    this.#child = track(spawnPinned(LOAD_CORE, ['--import', 'tsx', join(ROOT, 'bench', 'load.ts')], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }))
+    this.#child = track(
+      spawnPinned(LOAD_CORE, ['--import', 'tsx', join(ROOT, 'bench', 'load.ts')], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+    )
     this.#child.on('message', (reply: Reply) => {
       const p = this.#pending.get(reply.id)
       this.#pending.delete(reply.id)
@@ -276,8 +281,12 @@ function fromRuns(name: string, runs: LoadResult['runs'], extra: Partial<Measure
 }
 
 function logRuns(load: LoadResult, cpu: Cpu): void {
-  log(`  warm-up ${load.warmup.seconds.toFixed(1)} s (${load.warmup.requests} answers) until every connection had an answer; CPU used: server ${cpu.server}, load generator ${cpu.generator} (cores)`)
-  load.runs.forEach((r, i) => log(`  run ${i + 1}: ${fmt(r.rps, r.rps < 100 ? 1 : 0)} req/s, p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms, non-2xx ${r.non2xx}, errors ${r.errors}`))
+  log(
+    `  warm-up ${load.warmup.seconds.toFixed(1)} s (${load.warmup.requests} answers) until every connection had an answer; CPU used: server ${cpu.server}, load generator ${cpu.generator} (cores)`,
+  )
+  load.runs.forEach((r, i) => {
+    log(`  run ${i + 1}: ${fmt(r.rps, r.rps < 100 ? 1 : 0)} req/s, p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms, non-2xx ${r.non2xx}, errors ${r.errors}`)
+  })
   if (load.non2xx || load.errors) log(`  over the whole load: non-2xx ${load.non2xx}, errors ${load.errors}, status codes ${JSON.stringify(load.statusCodes)}`)
 }
 
@@ -289,7 +298,13 @@ async function settle(pid: number): Promise<void> {
 
 const announce = (name: string, runs = PLAN.runs) => log(`${name}: warm-up ≥ ${PLAN.warmup} s, then ${runs} × ${PLAN.seconds} s at ${CONNECTIONS} connections`)
 
-async function measure(lg: LoadGenerator, pid: number, name: string, spec: Omit<LoadSpec, 'connections' | 'warmup' | 'runs' | 'seconds'>, runs = PLAN.runs): Promise<{ m: Measured; sample?: string }> {
+async function measure(
+  lg: LoadGenerator,
+  pid: number,
+  name: string,
+  spec: Omit<LoadSpec, 'connections' | 'warmup' | 'runs' | 'seconds'>,
+  runs = PLAN.runs,
+): Promise<{ m: Measured; sample?: string }> {
   announce(name, runs)
   await settle(pid)
   const cpu = cpuMeter(pid, lg.pid)
@@ -307,7 +322,19 @@ async function baseline(name: string, mode: string, extra: string[], idle: numbe
   const child = track(
     spawnPinned(
       SERVER_CORE,
-      ['--import', 'tsx', join(ROOT, 'bench', 'baselines.ts'), mode, '--runs', String(PLAN.baselineRuns), '--seconds', String(PLAN.baselineSeconds), '--warmup', String(PLAN.baselineWarmup), ...extra],
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'bench', 'baselines.ts'),
+        mode,
+        '--runs',
+        String(PLAN.baselineRuns),
+        '--seconds',
+        String(PLAN.baselineSeconds),
+        '--warmup',
+        String(PLAN.baselineWarmup),
+        ...extra,
+      ],
       { cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'inherit'] },
     ),
   )
@@ -406,7 +433,8 @@ async function measureJwks(s: Setup, results: Record<string, Measured>): Promise
     if (b && t) log(`  run ${i + 1}: Tessera ${fmt(t.rps)} ÷ bare ${fmt(b.rps)} req/s = ${(t.rps / b.rps).toFixed(3)}`)
   }
   const each = (ms: Measured[]) => `runs in ${ms.length} fresh processes, alternating with the other side: ${ms.map((m) => fmt(m.rps)).join(' / ')} req/s`
-  if (bare.length) results.fastify = perProcess('baseline: bare Fastify 5, same JWKS bytes', bare, { check: 'serves the same bytes as Tessera', note: each(bare) })
+  if (bare.length)
+    results.fastify = perProcess('baseline: bare Fastify 5, same JWKS bytes', bare, { check: 'serves the same bytes as Tessera', note: each(bare) })
   if (tessera.length) results.jwks = perProcess('GET /.well-known/jwks.json', tessera, { check, note: each(tessera) })
 }
 
@@ -547,7 +575,8 @@ async function measureAll(s: Setup, results: Record<string, Measured>): Promise<
     results.client_credentials = { ...m, check: await checkClientCredentials(sample ?? '{}', target, client.id) }
     if (wanted('sign')) results.signAfter = await sign(' (again, after)')
   }
-  if (wanted('node-sign')) results['node-sign'] = await baseline('baseline: node:crypto RS256 sign, sync, 1 in flight (for information)', 'node-sign', ['--concurrency', '1'], pid)
+  if (wanted('node-sign'))
+    results['node-sign'] = await baseline('baseline: node:crypto RS256 sign, sync, 1 in flight (for information)', 'node-sign', ['--concurrency', '1'], pid)
   if (wanted('introspect')) {
     const { access_token } = await signIn(ctx, users[0]!)
     const { m, sample } = await measure(lg, pid, 'POST /introspect (a user access token)', post(ctx, '/introspect', form({ token: access_token })))
@@ -564,7 +593,11 @@ async function measureAll(s: Setup, results: Record<string, Measured>): Promise<
     log(`refresh_families: ${fmt(await countFamilies(db))} rows (${fmt(added)} of them seeded by SQL)`)
   }
   if (wanted('refresh')) {
-    const before = wanted('sign') ? async () => void (results.signForRefresh = await sign(' (again, next to refresh)')) : undefined
+    const before = wanted('sign')
+      ? async () => {
+          results.signForRefresh = await sign(' (again, next to refresh)')
+        }
+      : undefined
     const { m, sample } = await measureRefresh(ctx, `POST /token refresh_token (${fmt(FAMILIES_SMALL)} families)`, before)
     results.refresh = { ...m, check: `${await checkRefreshSample(sample, ctx)}; ${await checkRotation(ctx)}` }
     if (wanted('sign')) results.signAfterRefresh = await sign(' (again, after refresh)')
@@ -575,11 +608,16 @@ async function measureAll(s: Setup, results: Record<string, Measured>): Promise<
     log(`  and, once they are at steady state, the JWKS probed at ${PROBE_RATE} req/s (open loop) for each run`)
     await settle(pid)
     const cpu = cpuMeter(pid, lg.pid)
-    const r = await lg.storm({ storm: shaped(post(ctx, '/token', passwordBody)), probe: { url: ctx.server.base, path: '/.well-known/jwks.json', rate: PROBE_RATE } })
+    const r = await lg.storm({
+      storm: shaped(post(ctx, '/token', passwordBody)),
+      probe: { url: ctx.server.base, path: '/.well-known/jwks.json', rate: PROBE_RATE },
+    })
     const used = cpu()
     await settle(pid)
     logRuns(r.storm, used)
-    r.probe.forEach((p, i) => log(`  probe run ${i + 1}: JWKS p50 ${fmt(p.p50, 2)} ms, p99 ${fmt(p.p99, 2)} ms, non-2xx ${p.non2xx}, errors ${p.errors}`))
+    r.probe.forEach((p, i) => {
+      log(`  probe run ${i + 1}: JWKS p50 ${fmt(p.p50, 2)} ms, p99 ${fmt(p.p99, 2)} ms, non-2xx ${p.non2xx}, errors ${p.errors}`)
+    })
     results.storm = aggregate(name, r.storm, { cpu: used })
     const probe = r.probe
     results.stormProbe = {
@@ -624,7 +662,16 @@ async function profileAll(s: Setup, steps: Set<Step>, profiles: Record<string, s
     const pid = ctx.server.child.pid!
     const recorder = tool === 'perf' ? track(await startPerf(pid, join(dir, 'perf.data'), LOAD_CORE)) : undefined
     // One timed window after the warm-up; only its samples are summarised.
-    const base = { url: ctx.server.base, method: 'POST' as const, path: '/token', headers: formHeaders(ctx.client), connections: CONNECTIONS, warmup: PLAN.warmup, runs: 1, seconds: PLAN.seconds }
+    const base = {
+      url: ctx.server.base,
+      method: 'POST' as const,
+      path: '/token',
+      headers: formHeaders(ctx.client),
+      connections: CONNECTIONS,
+      warmup: PLAN.warmup,
+      runs: 1,
+      seconds: PLAN.seconds,
+    }
     let load: LoadResult
     if (step === 'refresh') {
       await fillPool(ctx)
@@ -671,11 +718,15 @@ async function profileAll(s: Setup, steps: Set<Step>, profiles: Record<string, s
  */
 async function perfSignBaseline(dir: string): Promise<string> {
   const child = track(
-    spawnPinned(SERVER_CORE, [...perfMapFlags(dir), '--import', 'tsx', join(ROOT, 'bench', 'baselines.ts'), 'sign', '--runs', '1', '--seconds', '12', '--warmup', '3'], {
-      cwd: ROOT,
-      env: { ...process.env, NODE_ENV: 'production' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    }),
+    spawnPinned(
+      SERVER_CORE,
+      [...perfMapFlags(dir), '--import', 'tsx', join(ROOT, 'bench', 'baselines.ts'), 'sign', '--runs', '1', '--seconds', '12', '--warmup', '3'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, NODE_ENV: 'production' },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    ),
   )
   // perf follows only the threads that exist when it attaches: wait until the warm-up has
   // started the libuv threads that sign.
@@ -696,11 +747,16 @@ async function main(): Promise<void> {
   if (!existsSync(join(ROOT, 'dist', 'server.js'))) throw new Error('dist/server.js is missing: `npm run bench` builds it first (npm run build)')
   if (cpus().length < 2) throw new Error('the benchmark pins Tessera and the load generator to two different cores; this machine has one')
   mkdirSync(RESULTS, { recursive: true })
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d+Z$/, 'Z')
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[:.]/g, '-')
+    .replace(/-\d+Z$/, 'Z')
   const logFile = join(RESULTS, `server-${stamp}.log`)
   const host = machine()
   log(`machine: ${host.nproc} cores, ${host.cpu}, node ${host.node}, load average ${host.loadavg.join(' ')}; code ${host.code}`)
-  log(`plan: ${QUICK ? 'quick' : 'full'}: ${PLAN.runs} × ${PLAN.seconds} s after a ${PLAN.warmup} s warm-up, ${CONNECTIONS} connections; Tessera LOG_LEVEL=${args['log-level']}`)
+  log(
+    `plan: ${QUICK ? 'quick' : 'full'}: ${PLAN.runs} × ${PLAN.seconds} s after a ${PLAN.warmup} s warm-up, ${CONNECTIONS} connections; Tessera LOG_LEVEL=${args['log-level']}`,
+  )
 
   const { startPostgres } = (await import(new URL('../scripts/postgres.mjs', import.meta.url).href)) as {
     startPostgres: (o?: { settings?: Record<string, string | number> }) => Promise<Cluster>
@@ -769,7 +825,17 @@ const TARGETS: Record<keyof ReturnType<typeof summary>, { ok: (v: number) => boo
 
 function writeResults(stamp: string, host: ReturnType<typeof machine>, results: Record<string, Measured>, profiles: Record<string, string>) {
   const file = join(RESULTS, `bench-${stamp}.json`)
-  const doc = { stamp, quick: QUICK, plan: PLAN, connections: CONNECTIONS, logLevel: args['log-level'], machine: host, summary: summary(results), results, profiles }
+  const doc = {
+    stamp,
+    quick: QUICK,
+    plan: PLAN,
+    connections: CONNECTIONS,
+    logLevel: args['log-level'],
+    machine: host,
+    summary: summary(results),
+    results,
+    profiles,
+  }
   writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`)
   writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify(doc, null, 2)}\n`)
   log(`raw figures: ${join('bench', 'results', `bench-${stamp}.json`)}`)
@@ -780,7 +846,15 @@ function report(results: Record<string, Measured>, host: ReturnType<typeof machi
   for (const m of Object.values(results)) {
     const counted = m.unit === 'req/s'
     const cpu = m.cpu ? `${m.cpu.server.toFixed(2)}/${m.cpu.generator.toFixed(2)}` : '-'
-    rows.push([m.name, `${fmt(m.rps, m.rps < 100 ? 1 : 0)} ${m.unit}`, fmt(m.p50, 2), fmt(m.p99, 2), counted ? String(m.non2xx) : '-', counted ? String(m.errors) : '-', cpu])
+    rows.push([
+      m.name,
+      `${fmt(m.rps, m.rps < 100 ? 1 : 0)} ${m.unit}`,
+      fmt(m.p50, 2),
+      fmt(m.p99, 2),
+      counted ? String(m.non2xx) : '-',
+      counted ? String(m.errors) : '-',
+      cpu,
+    ])
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')

@@ -12,7 +12,8 @@ function binDir() {
   const root = '/usr/lib/postgresql'
   const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))) : []
   versions.sort((a, b) => Number(b) - Number(a))
-  if (!versions[0]) throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install postgresql), or set PG_BIN, or DATABASE_URL')
+  if (!versions[0])
+    throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install postgresql), or set PG_BIN, or DATABASE_URL')
   return join(root, versions[0], 'bin')
 }
 
@@ -51,7 +52,9 @@ export async function startPostgres({ settings = {} } = {}) {
     full_page_writes: 'off',
     ...settings,
   }
-  const o = Object.entries(options).map(([k, v]) => `-c ${k}=${v}`).join(' ')
+  const o = Object.entries(options)
+    .map(([k, v]) => `-c ${k}=${v}`)
+    .join(' ')
   run('pg_ctl', ['-D', data, '-o', o, '-l', join(dir, 'postgres.log'), '-w', '-t', '60', 'start'])
   let stopped = false
   return {

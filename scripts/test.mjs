@@ -29,7 +29,13 @@ child.stdout.on('data', (chunk) => {
   pending = lines.pop() ?? ''
   for (const line of lines) {
     const m = /^# \{ total: (\d+)(.*)\}$/.exec(line.trim())
-    if (m) totals = { total: Number(m[1]), pass: Number(/pass: (\d+)/.exec(m[2])?.[1] ?? 0), fail: Number(/fail: (\d+)/.exec(m[2])?.[1] ?? 0), skip: Number(/skip: (\d+)/.exec(m[2])?.[1] ?? 0) }
+    if (m)
+      totals = {
+        total: Number(m[1]),
+        pass: Number(/pass: (\d+)/.exec(m[2])?.[1] ?? 0),
+        fail: Number(/fail: (\d+)/.exec(m[2])?.[1] ?? 0),
+        skip: Number(/skip: (\d+)/.exec(m[2])?.[1] ?? 0),
+      }
   }
 })
 const stop = () => cluster?.stop()

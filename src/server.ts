@@ -1,12 +1,12 @@
 // The only entry point that listens: config, logger, the app, and a graceful close.
 import closeWithGrace from 'close-with-grace'
 import pino from 'pino'
-import { buildApp } from './app.js'
-import { ConfigError, loadConfig } from './config/index.js'
+import { type App, buildApp } from './app.js'
+import { type Config, ConfigError, loadConfig } from './config/index.js'
 import { loggerOptions } from './lib/logger.js'
 
 async function main() {
-  let config
+  let config: Config
   try {
     config = loadConfig()
   } catch (err) {
@@ -14,7 +14,7 @@ async function main() {
     throw err
   }
   const logger = pino(loggerOptions(config.logLevel))
-  let app
+  let app: App
   try {
     app = await buildApp({ config, logger })
   } catch (err) {

@@ -12,7 +12,6 @@ import { createPostgresDatabase } from './helpers/db.js'
 import { cleanEnv, freePort, ROOT, serverCommand } from './helpers/process.js'
 import { until } from './helpers/wait.js'
 
-
 const SERVER = serverCommand()
 t.comment(`server under test: ${SERVER.what}`)
 // About sixteen real starts, each loading the whole server and most opening a database:
@@ -62,8 +61,6 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
     clearTimeout(timer)
   }
 }
-
-
 
 /**
  * A scratch directory (the servers' working directory too, so that nothing can land in the
@@ -387,14 +384,11 @@ t.test('SIGTERM drains a request in flight, then exits 0 (client closes the conn
   t.same(await within(server.closed, EXIT_WITHIN), { code: 0, signal: null }, 'then exits 0')
 })
 
-t.test(
-  'SIGTERM drains a request in flight, then exits 0 (keep-alive client)',
-  async (t) => {
-    // Load balancers, fetch and Node's own agent keep connections open between requests.
-    const agent = new http.Agent({ keepAlive: true })
-    t.teardown(() => agent.destroy())
-    const { server, res } = await drain(t, agent)
-    t.equal(res?.headers.connection, 'close', 'the drained answer tells the client to go away')
-    t.same(await within(server.closed, EXIT_WITHIN), { code: 0, signal: null }, 'then exits 0, not 1 at SHUTDOWN_TIMEOUT')
-  },
-)
+t.test('SIGTERM drains a request in flight, then exits 0 (keep-alive client)', async (t) => {
+  // Load balancers, fetch and Node's own agent keep connections open between requests.
+  const agent = new http.Agent({ keepAlive: true })
+  t.teardown(() => agent.destroy())
+  const { server, res } = await drain(t, agent)
+  t.equal(res?.headers.connection, 'close', 'the drained answer tells the client to go away')
+  t.same(await within(server.closed, EXIT_WITHIN), { code: 0, signal: null }, 'then exits 0, not 1 at SHUTDOWN_TIMEOUT')
+})

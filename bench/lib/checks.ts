@@ -1,6 +1,6 @@
 // Correctness of sample answers: a fast wrong answer is no result. Each check throws on the
 // first thing that is not as Tessera's contract says, and returns a one-line description.
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose'
+import { createLocalJWKSet, type JSONWebKeySet, type JWTPayload, jwtVerify } from 'jose'
 
 export interface Target {
   base: string
@@ -17,7 +17,13 @@ function assert(ok: unknown, what: string): asserts ok {
 export async function fetchJwks(t: Target): Promise<{ body: string; keys: Keys; etag: string | null; contentType: string | null; status: number }> {
   const res = await fetch(`${t.base}/.well-known/jwks.json`)
   const body = await res.text()
-  return { body, keys: createLocalJWKSet(JSON.parse(body) as JSONWebKeySet), etag: res.headers.get('etag'), contentType: res.headers.get('content-type'), status: res.status }
+  return {
+    body,
+    keys: createLocalJWKSet(JSON.parse(body) as JSONWebKeySet),
+    etag: res.headers.get('etag'),
+    contentType: res.headers.get('content-type'),
+    status: res.status,
+  }
 }
 
 export async function checkJwks(t: Target): Promise<string> {
@@ -27,7 +33,8 @@ export async function checkJwks(t: Target): Promise<string> {
   assert(jwks.etag, 'JWKS has an ETag')
   const { keys } = JSON.parse(jwks.body) as { keys: { kty: string; alg: string; kid: string; use: string; d?: string }[] }
   assert(keys.length > 0, 'JWKS lists at least one key')
-  for (const k of keys) assert(k.kty === 'RSA' && k.alg === 'RS256' && k.use === 'sig' && k.kid && k.d === undefined, `JWKS key ${k.kid} is a public RS256 signing key`)
+  for (const k of keys)
+    assert(k.kty === 'RSA' && k.alg === 'RS256' && k.use === 'sig' && k.kid && k.d === undefined, `JWKS key ${k.kid} is a public RS256 signing key`)
   const again = await fetch(`${t.base}/.well-known/jwks.json`, { headers: { 'if-none-match': jwks.etag } })
   assert(again.status === 304, `JWKS answers 304 to its own ETag (got ${again.status})`)
   return `${keys.length} public RS256 keys, ETag ${jwks.etag}, 304 on If-None-Match`

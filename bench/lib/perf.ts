@@ -41,9 +41,13 @@ export function havePerf(): boolean {
 
 /** Starts sampling every thread of `pid` at 999 Hz, timestamps on CLOCK_MONOTONIC (as the load generator's window). */
 export async function startPerf(pid: number, file: string, core: number): Promise<ChildProcess> {
-  const child = spawn('taskset', ['-c', String(core), 'perf', 'record', '-q', '-k', 'mono', '-e', 'cpu-clock', '-F', '999', '-g', '-p', String(pid), '-o', file], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  })
+  const child = spawn(
+    'taskset',
+    ['-c', String(core), 'perf', 'record', '-q', '-k', 'mono', '-e', 'cpu-clock', '-F', '999', '-g', '-p', String(pid), '-o', file],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  )
   await sleep(500) // attached well before the warm-up ends
   if (child.exitCode !== null) throw new Error(`perf record exited with ${child.exitCode}`)
   return child
@@ -74,7 +78,11 @@ function where(frame: string): string | undefined {
  * it), else to native code by kind. `window` is [from, to] in CLOCK_MONOTONIC microseconds.
  */
 export function summarisePerf(file: string, pid: number, window?: [number, number]): PerfSummary {
-  const text = execFileSync('perf', ['script', '-i', file, '-F', 'tid,time,ip,sym,dso'], { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] })
+  const text = execFileSync('perf', ['script', '-i', file, '-F', 'tid,time,ip,sym,dso'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  })
   const counts = new Map<string, number>()
   let samples = 0
   let main = 0
@@ -98,8 +106,15 @@ export function summarisePerf(file: string, pid: number, window?: [number, numbe
       rsa++
       key = 'RSA arithmetic (OpenSSL bignum and RSA routines)'
     } else {
-      for (const f of frames) if ((key = where(f))) break
-      key ??= leaf.includes('[kernel') ? 'kernel, no JS on the stack (scheduler, epoll, thread wake-ups)' : OPENSSL_LEAF.test(leaf) ? 'OpenSSL, outside the arithmetic' : 'native, no JS on the stack (libuv, V8 GC, malloc)'
+      for (const f of frames) {
+        key = where(f)
+        if (key) break
+      }
+      key ??= leaf.includes('[kernel')
+        ? 'kernel, no JS on the stack (scheduler, epoll, thread wake-ups)'
+        : OPENSSL_LEAF.test(leaf)
+          ? 'OpenSSL, outside the arithmetic'
+          : 'native, no JS on the stack (libuv, V8 GC, malloc)'
     }
     counts.set(key, (counts.get(key) ?? 0) + 1)
   }

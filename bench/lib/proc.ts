@@ -1,5 +1,5 @@
 // Child processes pinned to one core, stopped by their own pid only.
-import { type ChildProcess, execFileSync, spawn, type SpawnOptions } from 'node:child_process'
+import { type ChildProcess, execFileSync, type SpawnOptions, spawn } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'

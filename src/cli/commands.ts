@@ -15,7 +15,13 @@ export const COMMANDS: readonly Command[] = [
     summary: 'Create a user account (the password is never printed).',
     options: {
       email: { type: 'string', required: true, value: 'E', description: 'Email address; the username for signing in.' },
-      password: { type: 'string', required: true, or: 'password-stdin', value: 'P', description: '8 to 256 characters; write --password=P if it starts with "-". Visible to `ps`: prefer --password-stdin.' },
+      password: {
+        type: 'string',
+        required: true,
+        or: 'password-stdin',
+        value: 'P',
+        description: '8 to 256 characters; write --password=P if it starts with "-". Visible to `ps`: prefer --password-stdin.',
+      },
       'password-stdin': { type: 'boolean', description: 'Read the password from standard input (one trailing newline is dropped), not the command line.' },
       role: { type: 'string', value: 'R', choices: ['user', 'admin'], description: 'user or admin (default user); access tokens carry it in `roles`.' },
       name: { type: 'string', value: 'N', description: 'Display name.' },

@@ -104,9 +104,15 @@ function parseFlags(command: Command, args: string[]): Flags {
   const options = Object.fromEntries(
     Object.entries(all).map(([name, o]) => [name, { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(name === 'help' ? { short: 'h' } : {}) }]),
   )
-  let parsed
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof options; strict: true; allowPositionals: boolean; tokens: true }>>
   try {
-    parsed = parseArgs({ args: command.argument ? dashedArguments(args) : args, options, strict: true, allowPositionals: command.argument !== undefined, tokens: true })
+    parsed = parseArgs({
+      args: command.argument ? dashedArguments(args) : args,
+      options,
+      strict: true,
+      allowPositionals: command.argument !== undefined,
+      tokens: true,
+    })
   } catch (err) {
     throw new UsageError(`${command.name}: ${parseError(err as NodeJS.ErrnoException)} (usage: tessera ${usage(command)})`)
   }

@@ -8,15 +8,28 @@ const duration = (description: string, def: string) =>
 
 /** Every variable Tessera reads, with its meaning, unit and default. `.env.example` mirrors it. */
 export const EnvSchema = Type.Object({
-  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], { default: 'development', description: 'development, production or test.' }),
+  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], {
+    default: 'development',
+    description: 'development, production or test.',
+  }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Address to listen on (0.0.0.0 in a container).' }),
   PORT: Type.String({ pattern: '^[0-9]{1,5}$', default: '3000', description: 'TCP port, 0 to 65535.' }),
   ISSUER: Type.Optional(Type.String({ pattern: '^https?://[^?#]+$', description: 'Issuer URL (`iss`), no query or fragment. Default http://localhost:PORT.' })),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://', description: 'postgres:// URL; unset: embedded PGlite in PGLITE_DIR.' })),
   PGLITE_DIR: Type.String({ minLength: 1, default: './data', description: 'Directory of the embedded database when DATABASE_URL is unset.' }),
-  DEFAULT_AUDIENCE: Type.String({ minLength: 1, default: 'api', description: 'Access-token `aud` for clients registered without an audience. Never the issuer: that is the refresh token\'s audience.' }),
-  KEY_ENCRYPTION_KEY: Type.Optional(Type.String({ pattern: '^([0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$', description: '32 bytes, hex or base64, sealing the signing keys (AES-256-GCM).' })),
-  KEY_FILE: Type.String({ minLength: 1, default: './keys/encryption.key', description: 'Where the development key-encryption key is generated when KEY_ENCRYPTION_KEY is unset.' }),
+  DEFAULT_AUDIENCE: Type.String({
+    minLength: 1,
+    default: 'api',
+    description: "Access-token `aud` for clients registered without an audience. Never the issuer: that is the refresh token's audience.",
+  }),
+  KEY_ENCRYPTION_KEY: Type.Optional(
+    Type.String({ pattern: '^([0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$', description: '32 bytes, hex or base64, sealing the signing keys (AES-256-GCM).' }),
+  ),
+  KEY_FILE: Type.String({
+    minLength: 1,
+    default: './keys/encryption.key',
+    description: 'Where the development key-encryption key is generated when KEY_ENCRYPTION_KEY is unset.',
+  }),
   ACCESS_TOKEN_TTL: duration('Access-token lifetime.', '15m'),
   REFRESH_TOKEN_TTL: duration('Refresh-token idle lifetime; each rotation restarts it.', '7d'),
   REFRESH_FAMILY_TTL: duration('Absolute lifetime of a refresh family (a sign-in).', '30d'),
@@ -27,10 +40,20 @@ export const EnvSchema = Type.Object({
   PURGE_INTERVAL: duration('How often each instance deletes the denials of revoked access tokens that have expired anyway; 0 turns it off.', '1h'),
   JWKS_MAX_AGE: duration('Cache-Control max-age of the JWKS.', '300'),
   BODY_LIMIT: Type.String({ pattern: '^[0-9]+$', default: '16384', description: 'Largest request body in bytes.' }),
-  REGISTRATION: Type.Union([Type.Literal('open'), Type.Literal('closed')], { default: 'open', description: 'open: anyone may POST /users; closed: only admins create users.' }),
-  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'pino log level.' }),
+  REGISTRATION: Type.Union([Type.Literal('open'), Type.Literal('closed')], {
+    default: 'open',
+    description: 'open: anyone may POST /users; closed: only admins create users.',
+  }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info', description: 'pino log level.' },
+  ),
   TRUST_PROXY: Type.Union([Type.Literal('true'), Type.Literal('false')], { default: 'false', description: 'Trust X-Forwarded-* (behind a reverse proxy).' }),
-  PASSWORD_HASH_CONCURRENCY: Type.String({ pattern: '^[0-9]+$', default: '0', description: 'argon2 computations allowed at once; 0: the CPU cores but one (at least 1).' }),
+  PASSWORD_HASH_CONCURRENCY: Type.String({
+    pattern: '^[0-9]+$',
+    default: '0',
+    description: 'argon2 computations allowed at once; 0: the CPU cores but one (at least 1).',
+  }),
   SHUTDOWN_TIMEOUT: duration('How long SIGTERM waits for in-flight requests.', '10s'),
 })
 export type Env = Static<typeof EnvSchema>
@@ -103,20 +126,26 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
   const jwksMaxAge = seconds(e.JWKS_MAX_AGE)
   const keyPrepublish = seconds(e.KEY_PREPUBLISH)
   if (keyPrepublish < jwksMaxAge) {
-    throw new ConfigError(`Invalid KEY_PREPUBLISH=${e.KEY_PREPUBLISH}: must be at least JWKS_MAX_AGE (${jwksMaxAge}s), or caches would meet a key they have never seen.`)
+    throw new ConfigError(
+      `Invalid KEY_PREPUBLISH=${e.KEY_PREPUBLISH}: must be at least JWKS_MAX_AGE (${jwksMaxAge}s), or caches would meet a key they have never seen.`,
+    )
   }
   const keyRotationInterval = seconds(e.KEY_ROTATION_INTERVAL)
   if (keyRotationInterval > 0 && keyRotationInterval < keyPrepublish) {
-    throw new ConfigError(`Invalid KEY_ROTATION_INTERVAL=${e.KEY_ROTATION_INTERVAL}: must be 0 (off) or at least KEY_PREPUBLISH (${keyPrepublish}s), so each next key is cached before it signs.`)
+    throw new ConfigError(
+      `Invalid KEY_ROTATION_INTERVAL=${e.KEY_ROTATION_INTERVAL}: must be 0 (off) or at least KEY_PREPUBLISH (${keyPrepublish}s), so each next key is cached before it signs.`,
+    )
   }
   const accessTokenTtl = seconds(e.ACCESS_TOKEN_TTL)
   if (accessTokenTtl < 1) throw new ConfigError('Invalid ACCESS_TOKEN_TTL: must be at least 1 second.')
   const refreshTokenTtl = seconds(e.REFRESH_TOKEN_TTL)
   const refreshFamilyTtl = seconds(e.REFRESH_FAMILY_TTL)
   if (refreshTokenTtl < 1 || refreshFamilyTtl < 1) throw new ConfigError('Invalid REFRESH_TOKEN_TTL or REFRESH_FAMILY_TTL: must be at least 1 second.')
-  if (e.DEFAULT_AUDIENCE === issuer) throw new ConfigError('Invalid DEFAULT_AUDIENCE: must differ from the issuer, or resource servers would accept refresh tokens.')
+  if (e.DEFAULT_AUDIENCE === issuer)
+    throw new ConfigError('Invalid DEFAULT_AUDIENCE: must differ from the issuer, or resource servers would accept refresh tokens.')
   const keyEncryptionKey = e.KEY_ENCRYPTION_KEY === undefined ? undefined : decodeKey(e.KEY_ENCRYPTION_KEY)
-  if (keyEncryptionKey && keyEncryptionKey.length !== 32) throw new ConfigError('Invalid KEY_ENCRYPTION_KEY: must decode to exactly 32 bytes (64 hex digits or 44 base64 characters).')
+  if (keyEncryptionKey && keyEncryptionKey.length !== 32)
+    throw new ConfigError('Invalid KEY_ENCRYPTION_KEY: must decode to exactly 32 bytes (64 hex digits or 44 base64 characters).')
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p))
   return {
     env: e.NODE_ENV,

@@ -2,7 +2,7 @@
 // Planned rotation promotes a key that resource servers have already cached; emergency
 // rotation (`--now`) drops the old key at once. Every change runs under the cluster-wide
 // `keys` lock, and every instance picks it up by polling the ring's fingerprint.
-import { createPrivateKey } from 'node:crypto'
+import { createPrivateKey, type KeyObject } from 'node:crypto'
 import { calculateJwkThumbprint } from 'jose'
 import type { Config } from '../config/index.js'
 import type { Clock } from '../lib/clock.js'
@@ -55,7 +55,9 @@ export function keyLifecycle(deps: LifecycleDeps) {
     if (!next) {
       next = await publishNext(at)
       if (!emergency) {
-        throw new Conflict(`There was no next key; ${next.kid} is published now and may sign after KEY_PREPUBLISH (${config.keyPrepublish} s). Rotate then, or use --now.`)
+        throw new Conflict(
+          `There was no next key; ${next.kid} is published now and may sign after KEY_PREPUBLISH (${config.keyPrepublish} s). Rotate then, or use --now.`,
+        )
       }
     }
     const published = (at.getTime() - next.publishedAt.getTime()) / 1000
@@ -125,7 +127,7 @@ export function keyLifecycle(deps: LifecycleDeps) {
 
     /** Adds an existing RSA private key (PEM, ≥ 2048 bits) as the `next` key, in place of the generated one. */
     async importPem(pem: string, actor: string | null = null): Promise<StoredKey> {
-      let key
+      let key: KeyObject
       try {
         key = createPrivateKey(pem)
       } catch {
@@ -143,7 +145,10 @@ export function keyLifecycle(deps: LifecycleDeps) {
         const pkcs8 = key.export({ format: 'der', type: 'pkcs8' })
         const created = await store.create({ kid, publicJwk, sealedPrivateKey: seal(kek, pkcs8, kid), state: 'next', at: now() })
         // It replaces the generated next key (which never signed anything): one next at a time.
-        await store.transition([], keys.filter((k) => k.state === 'next').map((k) => k.kid))
+        await store.transition(
+          [],
+          keys.filter((k) => k.state === 'next').map((k) => k.kid),
+        )
         return created
       })
       await audit.record({ type: 'key.imported', actorId: actor, details: { kid } })

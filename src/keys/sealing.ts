@@ -76,8 +76,6 @@ export function unseal(kek: Buffer, sealed: Uint8Array, aad: string): Buffer {
     decipher.setAuthTag(buf.subarray(IV, IV + TAG))
     return Buffer.concat([decipher.update(buf.subarray(IV + TAG)), decipher.final()])
   } catch {
-    throw new KeyEncryptionError(
-      `cannot decrypt signing key ${aad}: KEY_ENCRYPTION_KEY (or the key file) is not the one the keys were sealed with`,
-    )
+    throw new KeyEncryptionError(`cannot decrypt signing key ${aad}: KEY_ENCRYPTION_KEY (or the key file) is not the one the keys were sealed with`)
   }
 }

@@ -4,7 +4,8 @@
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH', 'EAI_AGAIN'])
 // Prisma: can't reach server, timed out, closed the connection, pool timeout.
 const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024'])
-const MESSAGES = /connection terminated|timeout exceeded when trying to connect|terminating connection|connection is closed|server closed the connection|cannot use a pool after calling end|client has encountered a connection error|database system is (starting up|shutting down)|pglite is closed/i
+const MESSAGES =
+  /connection terminated|timeout exceeded when trying to connect|terminating connection|connection is closed|server closed the connection|cannot use a pool after calling end|client has encountered a connection error|database system is (starting up|shutting down)|pglite is closed/i
 
 export function isDatabaseUnavailable(err: unknown): boolean {
   for (let e = err as Record<string, unknown> | undefined, depth = 0; e && depth < 6; e = e.cause as typeof e, depth++) {

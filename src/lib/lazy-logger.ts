@@ -20,7 +20,8 @@ class LazyChild {
   }
 
   #get(): FastifyBaseLogger {
-    return (this.#real ??= this.parent.child(this.bindings, this.opts))
+    this.#real ??= this.parent.child(this.bindings, this.opts)
+    return this.#real
   }
 
   #write(method: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal', args: unknown[]): void {

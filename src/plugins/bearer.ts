@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { epochSeconds } from '../lib/clock.js'
 import { Forbidden, InsufficientScope, InvalidRequest, InvalidToken } from '../oauth/errors.js'
-import { TokenRejected, verifyToken, type VerifiedToken } from '../oauth/tokens/verify.js'
+import { TokenRejected, type VerifiedToken, verifyToken } from '../oauth/tokens/verify.js'
 
 declare module 'fastify' {
   interface FastifyRequest {

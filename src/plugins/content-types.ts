@@ -1,6 +1,7 @@
 // Strict content types (SPEC §6): the RFC's form encoding and JSON, nothing else.
-import type { FastifyInstance } from 'fastify'
+
 import { parse } from 'node:querystring'
+import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { InvalidRequest } from '../oauth/errors.js'
 

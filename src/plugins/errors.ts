@@ -22,7 +22,9 @@ export function toOAuthError(err: FastifyError, bodyLimit: number): OAuthError {
   if (err instanceof OAuthError) return err
   if (err.validation) {
     const first = err.validation[0]
-    const where = first?.instancePath ? first.instancePath.slice(1).replace(/\//g, '.') : (first?.params as { missingProperty?: string; additionalProperty?: string })?.missingProperty
+    const where = first?.instancePath
+      ? first.instancePath.slice(1).replace(/\//g, '.')
+      : (first?.params as { missingProperty?: string; additionalProperty?: string })?.missingProperty
     const extra = (first?.params as { additionalProperty?: string })?.additionalProperty
     const description = extra
       ? `Unknown field "${extra}".`

@@ -6,8 +6,8 @@ import type { Config } from '../config/index.js'
 import { KeyRing } from '../keys/keyring.js'
 import { type KeyLifecycle, keyLifecycle } from '../keys/lifecycle.js'
 import { loadKek } from '../keys/sealing.js'
-import { auditStore } from '../stores/audit.js'
 import type { Clock } from '../lib/clock.js'
+import { auditStore } from '../stores/audit.js'
 import { keyStore } from '../stores/keys.js'
 
 declare module 'fastify' {

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { createGrants } from '../oauth/grants/index.js'
 import type { GrantHandler } from '../oauth/grants/types.js'
-import { tokenService, type TokenService } from '../oauth/tokens/service.js'
+import { type TokenService, tokenService } from '../oauth/tokens/service.js'
 import { createStores, type Stores } from '../stores/index.js'
 
 declare module 'fastify' {

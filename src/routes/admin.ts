@@ -32,11 +32,11 @@ export default async function adminRoutes(app: FastifyInstance) {
 
   // The body is optional (a bare POST is a planned rotation), so it is checked here, not by Fastify.
   app.post('/keys/rotate', { schema: { response: { 200: RotationView } } }, async (req) => {
-      const body = req.body ?? {}
-      if (!Value.Check(RotateBody, body)) throw new InvalidRequest('The body may only hold {"now": true|false}.')
-      const result = await app.keyLifecycle.rotate({ emergency: body.now ?? false, actor: req.token.sub })
-      req.log.info({ ...result, ...requestMeta(req) }, 'keys rotated through the admin API')
-      return result
+    const body = req.body ?? {}
+    if (!Value.Check(RotateBody, body)) throw new InvalidRequest('The body may only hold {"now": true|false}.')
+    const result = await app.keyLifecycle.rotate({ emergency: body.now ?? false, actor: req.token.sub })
+    req.log.info({ ...result, ...requestMeta(req) }, 'keys rotated through the admin API')
+    return result
   })
 
   app.post<{ Params: Static<typeof KidParams> }>(

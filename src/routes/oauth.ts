@@ -8,7 +8,7 @@ import { InvalidClient, InvalidRequest, UnauthorizedClient, UnsupportedGrantType
 import type { TokenResult } from '../oauth/grants/types.js'
 import { oauthParams } from '../oauth/params.js'
 import type { RequestMeta } from '../oauth/tokens/service.js'
-import { TokenRejected, verifyToken, type VerifiedToken } from '../oauth/tokens/verify.js'
+import { TokenRejected, type VerifiedToken, verifyToken } from '../oauth/tokens/verify.js'
 import { IntrospectionResponse, TokenResponse } from '../schemas/oauth.js'
 
 export const REFRESH_COOKIE = 'refresh_token'
@@ -35,8 +35,7 @@ export default async function oauthRoutes(app: FastifyInstance) {
 
   const setRefreshCookie = (reply: FastifyReply, token: string, maxAge: number) =>
     reply.setCookie(REFRESH_COOKIE, token, { httpOnly: true, sameSite: 'strict', path: '/', secure: secureCookie, maxAge })
-  const clearRefreshCookie = (reply: FastifyReply) =>
-    reply.clearCookie(REFRESH_COOKIE, { httpOnly: true, sameSite: 'strict', path: '/', secure: secureCookie })
+  const clearRefreshCookie = (reply: FastifyReply) => reply.clearCookie(REFRESH_COOKIE, { httpOnly: true, sameSite: 'strict', path: '/', secure: secureCookie })
 
   app.post('/token', { schema: { response: { 200: TokenResponse } } }, async (req, reply) => {
     const params = oauthParams(req.body)
@@ -82,7 +81,13 @@ export default async function oauthRoutes(app: FastifyInstance) {
     if (verified.kind === 'refresh') {
       // A refresh token revokes its whole family, and so every access token of it (SPEC §4).
       if (await stores.families.revoke(claims.sid!, 'revoked_by_client', now)) {
-        await stores.audit.record({ type: 'family.revoked', subjectId: claims.sub, clientId: client.id, ...requestMeta(req), details: { sid: claims.sid, reason: 'revoked_by_client' } })
+        await stores.audit.record({
+          type: 'family.revoked',
+          subjectId: claims.sub,
+          clientId: client.id,
+          ...requestMeta(req),
+          details: { sid: claims.sid, reason: 'revoked_by_client' },
+        })
       }
     } else {
       await stores.revocations.revoke(claims.jti, new Date(claims.exp * 1000))

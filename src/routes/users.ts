@@ -1,10 +1,10 @@
 // Accounts: sign-up (public) and the caller's own profile (bearer).
 import type { FastifyInstance } from 'fastify'
 import type { Static } from 'typebox'
-import bearer from '../plugins/bearer.js'
 import { Forbidden } from '../oauth/errors.js'
-import { createAccount, userView } from '../services/accounts.js'
+import bearer from '../plugins/bearer.js'
 import { ProfileView, SignUpBody, UserView } from '../schemas/users.js'
+import { createAccount, userView } from '../services/accounts.js'
 import { requestMeta } from './oauth.js'
 
 export default async function userRoutes(app: FastifyInstance) {

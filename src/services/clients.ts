@@ -41,7 +41,7 @@ export async function registerClient(stores: Stores, r: ClientRegistration, poli
   const audience = r.audience?.trim()
   if (audience !== undefined && (audience === '' || audience.length > 512)) throw new InvalidRequest('The audience must be 1 to 512 characters.')
   if (audience !== undefined && audience.replace(/\/+$/, '') === policy.issuer) {
-    throw new InvalidRequest('The audience cannot be the issuer: that is the refresh token\'s audience, so resource servers would accept refresh tokens.')
+    throw new InvalidRequest("The audience cannot be the issuer: that is the refresh token's audience, so resource servers would accept refresh tokens.")
   }
   const secret = isPublic ? undefined : randomSecret(32)
   const client = await stores.clients.create({

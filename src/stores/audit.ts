@@ -33,7 +33,16 @@ export function auditStore(prisma: PrismaClient, session: Session) {
         'tessera_audit_record',
         `INSERT INTO audit_events (type, actor_id, subject_id, client_id, ip, user_agent, details, at)
          VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, COALESCE($8::timestamptz, CURRENT_TIMESTAMP))`,
-        [e.type, e.actorId ?? null, e.subjectId ?? null, e.clientId ?? null, e.ip ?? null, e.userAgent ?? null, e.details === undefined ? null : JSON.stringify(e.details), e.at ?? null],
+        [
+          e.type,
+          e.actorId ?? null,
+          e.subjectId ?? null,
+          e.clientId ?? null,
+          e.ip ?? null,
+          e.userAgent ?? null,
+          e.details === undefined ? null : JSON.stringify(e.details),
+          e.at ?? null,
+        ],
       )
     },
 

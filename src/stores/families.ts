@@ -67,7 +67,16 @@ export function familyStore(prisma: PrismaClient, session: Session) {
          VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
         [f.id, f.userId, f.clientId, f.scope, f.token.jti, f.token.kid, f.token.iat, f.token.exp, f.expiresAt, f.idleExpiresAt, f.userAgent, f.ip, f.now],
       )
-      return { id: f.id, userId: f.userId, clientId: f.clientId, scope: f.scope, currentJti: f.token.jti, currentKid: f.token.kid, currentIat: f.token.iat, currentExp: f.token.exp }
+      return {
+        id: f.id,
+        userId: f.userId,
+        clientId: f.clientId,
+        scope: f.scope,
+        currentJti: f.token.jti,
+        currentKid: f.token.kid,
+        currentIat: f.token.iat,
+        currentExp: f.token.exp,
+      }
     },
 
     findById(id: string): Promise<Family | null> {

@@ -70,9 +70,7 @@ export interface MigrateResult {
 export async function migrate(db: Database, migrations = readMigrations()): Promise<MigrateResult> {
   return db.withLock('migrate', async (s) => {
     await s.exec(HISTORY_TABLE)
-    const rows = await s.query<Applied>(
-      'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL',
-    )
+    const rows = await s.query<Applied>('SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL')
     const failed = rows.find((r) => r.finished_at === null)
     if (failed) {
       throw new MigrationError(
@@ -98,11 +96,7 @@ async function apply(s: Session, m: Migration): Promise<void> {
   const id = randomUUID()
   await s.exec('BEGIN')
   try {
-    await s.query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at) VALUES ($1, $2, $3, now())', [
-      id,
-      m.checksum,
-      m.name,
-    ])
+    await s.query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at) VALUES ($1, $2, $3, now())', [id, m.checksum, m.name])
     await s.exec(m.sql)
     await s.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [id])
     await s.exec('COMMIT')

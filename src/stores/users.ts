@@ -1,6 +1,7 @@
 // User accounts.
-import type { Role } from '../generated/prisma/enums.js'
+
 import { Prisma } from '../generated/prisma/client.js'
+import type { Role } from '../generated/prisma/enums.js'
 import { isUuid } from '../lib/ids.js'
 import type { PrismaClient, Session } from './database.js'
 

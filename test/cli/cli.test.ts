@@ -12,8 +12,8 @@ import { sha256 } from '../../src/lib/secrets.js'
 import { type Database, openDatabase } from '../../src/stores/database.js'
 import { readMigrations } from '../../src/stores/migrate.js'
 import { build, testConfig } from '../helpers/build.js'
-import { createPostgresDatabase } from '../helpers/db.js'
 import { fails, json, ok, scratch, tessera, tesseraWithInput } from '../helpers/cli.js'
+import { createPostgresDatabase } from '../helpers/db.js'
 
 const MIGRATIONS = readMigrations().map((m) => m.name)
 
@@ -84,15 +84,34 @@ for (const [leg, setup] of Object.entries(LEGS)) {
       ok(t, second, 'second migrate')
       t.same(json(second), { applied: [], modified: [] }, 'the second run applies nothing')
 
-      const applied = await withDb((db) => db.query<{ migration_name: string }>('SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL ORDER BY 1'))
-      t.same(applied.map((r) => r.migration_name), MIGRATIONS, 'recorded in _prisma_migrations')
+      const applied = await withDb((db) =>
+        db.query<{ migration_name: string }>('SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL ORDER BY 1'),
+      )
+      t.same(
+        applied.map((r) => r.migration_name),
+        MIGRATIONS,
+        'recorded in _prisma_migrations',
+      )
     })
 
     const adminPassword = 'Adm1n-pass-phrase'
     let admin: UserJson
 
     await t.test('users create --json prints the user, never the password', async (t) => {
-      const r = await tessera(where, 'users', 'create', '--email', ' Admin@Example.COM ', '--password', adminPassword, '--role', 'admin', '--name', 'Ada', '--json')
+      const r = await tessera(
+        where,
+        'users',
+        'create',
+        '--email',
+        ' Admin@Example.COM ',
+        '--password',
+        adminPassword,
+        '--role',
+        'admin',
+        '--name',
+        'Ada',
+        '--json',
+      )
       ok(t, r, 'users create')
       admin = json<UserJson>(r)
       t.same(Object.keys(admin).sort(), ['created_at', 'email', 'id', 'name', 'role'], 'the API user view, nothing more')
@@ -119,12 +138,24 @@ for (const [leg, setup] of Object.entries(LEGS)) {
     })
 
     await t.test('the services validate: email taken, bad email, short password', async (t) => {
-      fails(t, await tessera(where, 'users', 'create', '--email', 'ADMIN@example.com', '--password', 'another-password'), 1, 'An account with this email already exists.', 'taken email')
+      fails(
+        t,
+        await tessera(where, 'users', 'create', '--email', 'ADMIN@example.com', '--password', 'another-password'),
+        1,
+        'An account with this email already exists.',
+        'taken email',
+      )
       fails(t, await tessera(where, 'users', 'create', '--email', 'not-an-email', '--password', 'long-enough-pw'), 1, /email/, 'bad email')
       const short = await tessera(where, 'users', 'create', '--email', 'carol@example.com', '--password', 'Sh0rt')
       fails(t, short, 1, /password.*8 to 256/, 'short password')
       t.notOk(short.stderr.includes('Sh0rt'), 'the error does not echo the password')
-      fails(t, await tessera(where, 'users', 'create', '--email', 'dave@example.com', '--password', 'long-enough-pw', '--role', 'root'), 2, /--role must be one of: user, admin/, 'unknown role')
+      fails(
+        t,
+        await tessera(where, 'users', 'create', '--email', 'dave@example.com', '--password', 'long-enough-pw', '--role', 'root'),
+        2,
+        /--role must be one of: user, admin/,
+        'unknown role',
+      )
       const emails = await withDb(async (db) => (await db.query<{ email: string }>('SELECT email FROM users ORDER BY email')).map((r) => r.email))
       t.same(emails, ['admin@example.com', 'bob@example.com'], 'no account was created by a failed command')
     })
@@ -148,7 +179,21 @@ for (const [leg, setup] of Object.entries(LEGS)) {
     let textClientId: string
 
     await t.test('clients create shows the secret once and stores only its sha256', async (t) => {
-      const text = await tessera(where, 'clients', 'create', '--name', 'Web app', '--grant', 'password', '--grant', 'refresh_token', '--scope', 'openid profile', '--scope', 'read')
+      const text = await tessera(
+        where,
+        'clients',
+        'create',
+        '--name',
+        'Web app',
+        '--grant',
+        'password',
+        '--grant',
+        'refresh_token',
+        '--scope',
+        'openid profile',
+        '--scope',
+        'read',
+      )
       ok(t, text, 'clients create')
       textClientId = /^client_id: +(\S+)$/m.exec(text.stdout)?.[1] ?? ''
       const textSecret = /^client_secret: +(\S+)$/m.exec(text.stdout)?.[1] ?? ''
@@ -157,7 +202,20 @@ for (const [leg, setup] of Object.entries(LEGS)) {
       t.match(text.stdout, /shown only this once/)
       secrets.push(textSecret)
 
-      const r = await tessera(where, 'clients', 'create', '--name', 'Backend', '--grant', 'client_credentials', '--scope', 'read', '--audience', 'https://api.example.com', '--json')
+      const r = await tessera(
+        where,
+        'clients',
+        'create',
+        '--name',
+        'Backend',
+        '--grant',
+        'client_credentials',
+        '--scope',
+        'read',
+        '--audience',
+        'https://api.example.com',
+        '--json',
+      )
       ok(t, r, 'clients create --json')
       confidential = json<ClientJson>(r)
       t.match(confidential, {
@@ -174,9 +232,18 @@ for (const [leg, setup] of Object.entries(LEGS)) {
       const rows = await withDb((db) =>
         db.query<{ id: string; secret_hash: string; row: string }>('SELECT id, secret_hash, row_to_json(c)::text AS row FROM clients c ORDER BY created_at'),
       )
-      const audit = await withDb(async (db) => (await db.query<{ all: string }>(`SELECT coalesce(string_agg(row_to_json(a)::text, ''), '') AS "all" FROM audit_events a`))[0]!.all)
-      t.same(rows.map((c) => c.id), [textClientId, confidential.client_id])
-      t.same(rows.map((c) => c.secret_hash), secrets.map(sha256), 'the stored hash is the sha256 of the printed secret')
+      const audit = await withDb(
+        async (db) => (await db.query<{ all: string }>(`SELECT coalesce(string_agg(row_to_json(a)::text, ''), '') AS "all" FROM audit_events a`))[0]!.all,
+      )
+      t.same(
+        rows.map((c) => c.id),
+        [textClientId, confidential.client_id],
+      )
+      t.same(
+        rows.map((c) => c.secret_hash),
+        secrets.map(sha256),
+        'the stored hash is the sha256 of the printed secret',
+      )
       for (const [i, c] of rows.entries()) t.notOk(c.row.includes(secrets[i]!), 'no plaintext secret in the client row')
       for (const s of secrets) t.notOk(audit.includes(s), 'no plaintext secret in the audit trail')
       t.match(audit, /"type":"client\.created"/, 'the creation is audited')
@@ -191,7 +258,13 @@ for (const [leg, setup] of Object.entries(LEGS)) {
       const [row] = await withDb((db) => db.query<{ secret_hash: string | null }>('SELECT secret_hash FROM clients WHERE id = $1', [spa.client_id]))
       t.equal(row?.secret_hash, null, 'no secret stored')
 
-      fails(t, await tessera(where, 'clients', 'create', '--name', 'Bad', '--grant', 'client_credentials', '--public'), 1, 'A public client cannot use client_credentials.', 'public + client_credentials')
+      fails(
+        t,
+        await tessera(where, 'clients', 'create', '--name', 'Bad', '--grant', 'client_credentials', '--public'),
+        1,
+        'A public client cannot use client_credentials.',
+        'public + client_credentials',
+      )
       fails(t, await tessera(where, 'clients', 'create', '--name', 'Bad', '--grant', 'implicit'), 1, /Unknown grant type: implicit/, 'unknown grant')
     })
 
@@ -201,7 +274,8 @@ for (const [leg, setup] of Object.entries(LEGS)) {
       const clients = json<ClientJson[]>(r)
       t.equal(clients.length, 3)
       t.same(clients.map((c) => c.client_id).slice(0, 2), [textClientId, confidential.client_id])
-      for (const c of clients) t.same(Object.keys(c).sort(), ['audience', 'client_id', 'cookie_delivery', 'created_at', 'grant_types', 'name', 'public', 'scopes'])
+      for (const c of clients)
+        t.same(Object.keys(c).sort(), ['audience', 'client_id', 'cookie_delivery', 'created_at', 'grant_types', 'name', 'public', 'scopes'])
       const text = await tessera(where, 'clients', 'list')
       ok(t, text, 'clients list')
       t.match(text.stdout, /^CLIENT_ID +NAME/)
@@ -234,7 +308,10 @@ for (const [leg, setup] of Object.entries(LEGS)) {
       const r = await tessera({ ...where, env: { ...where.env, NODE_ENV: 'production' } }, 'keys', 'list', '--json')
       ok(t, r, 'keys list with no KEY_ENCRYPTION_KEY in production')
       const keys = json<KeyJson[]>(r)
-      t.same(keys.map((k) => ({ kid: k.kid, state: k.state })).sort((a, b) => a.state.localeCompare(b.state)), ring.sort((a, b) => a.state.localeCompare(b.state)))
+      t.same(
+        keys.map((k) => ({ kid: k.kid, state: k.state })).sort((a, b) => a.state.localeCompare(b.state)),
+        ring.sort((a, b) => a.state.localeCompare(b.state)),
+      )
       t.same(keys.map((k) => k.state).sort(), ['active', 'next'])
       for (const k of keys) {
         t.notOk('sealedPrivateKey' in k || 'private_key' in k, 'no private key material')
@@ -257,7 +334,15 @@ for (const [leg, setup] of Object.entries(LEGS)) {
         const held = await openDatabase({ pgliteDir: dataDir })
         try {
           const r = await tessera(where, 'users', 'create', '--email', 'erin@example.com', '--password', 'long-enough-pw')
-          fails(t, r, 1, new RegExp(`^tessera: the embedded database in ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by process ${process.pid} .*set DATABASE_URL`), 'held')
+          fails(
+            t,
+            r,
+            1,
+            new RegExp(
+              `^tessera: the embedded database in ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by process ${process.pid} .*set DATABASE_URL`,
+            ),
+            'held',
+          )
         } finally {
           await held.close()
         }
@@ -278,7 +363,10 @@ t.test('the command line itself', { buffered: true }, async (t) => {
     for (const c of ['migrate', 'users create', 'clients create', 'clients list', 'keys list']) t.match(r.stdout, new RegExp(`^  ${c} `, 'm'))
     const sub = await tessera(where, 'clients', 'create', '--help')
     ok(t, sub, 'clients create --help')
-    t.match(sub.stdout, /^Usage: tessera clients create --name N --grant G \[--grant G…\] \[--scope S…\] \[--audience A\] \[--public\] \[--cookie\] \[--json\]\n/)
+    t.match(
+      sub.stdout,
+      /^Usage: tessera clients create --name N --grant G \[--grant G…\] \[--scope S…\] \[--audience A\] \[--public\] \[--cookie\] \[--json\]\n/,
+    )
     t.notOk(existsSync(join(where.cwd, 'data')), 'no database was opened')
   })
 
@@ -295,13 +383,25 @@ t.test('the command line itself', { buffered: true }, async (t) => {
       /users create: missing --password or --password-stdin \(usage: tessera users create --email E \(--password P \| --password-stdin\) \[--role R\]/,
       'missing flag',
     )
-    fails(t, await tessera(where, 'users', 'create', '--email', 'a@example.com', '--password', 'long-enough-pw', '--password-stdin'), 2, /give --password or --password-stdin, not both/, 'both ways of giving the password')
+    fails(
+      t,
+      await tessera(where, 'users', 'create', '--email', 'a@example.com', '--password', 'long-enough-pw', '--password-stdin'),
+      2,
+      /give --password or --password-stdin, not both/,
+      'both ways of giving the password',
+    )
     fails(t, await tessera(where, 'clients', 'create', '--name', 'x'), 2, /clients create: missing --grant/, 'missing repeatable flag')
     fails(t, await tessera(where, 'users', 'create', '--email', 'a@example.com', '--password'), 2, /--password needs a value/, 'flag without its value')
     const extra = await tessera(where, 'users', 'create', '--email', 'a@example.com', '--password', 'two', 'words')
     fails(t, extra, 2, /unexpected argument/, 'stray positional')
     t.notOk(extra.stderr.includes('words'), 'a stray word (maybe half a password) is not echoed')
-    fails(t, await tessera(where, 'users', 'create', '--email', 'a@example.com', '--email', 'b@example.com', '--password', 'x'), 2, /--email was given more than once/, 'repeated single flag')
+    fails(
+      t,
+      await tessera(where, 'users', 'create', '--email', 'a@example.com', '--email', 'b@example.com', '--password', 'x'),
+      2,
+      /--email was given more than once/,
+      'repeated single flag',
+    )
     t.notOk(existsSync(join(where.cwd, 'data')), 'no database was opened')
   })
 

@@ -6,7 +6,7 @@ import t from 'tap'
 import { openDatabase } from '../../src/stores/database.js'
 import { build, testConfig } from '../helpers/build.js'
 import { fails, json, ok, scratch, tessera } from '../helpers/cli.js'
-import { LEGS, createPostgresDatabase } from '../helpers/db.js'
+import { createPostgresDatabase, LEGS } from '../helpers/db.js'
 
 t.setTimeout(600_000)
 t.jobs = 2
@@ -33,20 +33,35 @@ for (const leg of LEGS) {
     const next = () => kidIn('next')
 
     const early = await tessera(where, 'keys', 'rotate')
-    fails(t, early, 1, /^tessera: The next key \S+ has been published for \d+ s; .*KEY_PREPUBLISH \(300 s\)\. Rotate in \d+ s, or use --now in an emergency\.\n$/, 'a young next key')
+    fails(
+      t,
+      early,
+      1,
+      /^tessera: The next key \S+ has been published for \d+ s; .*KEY_PREPUBLISH \(300 s\)\. Rotate in \d+ s, or use --now in an emergency\.\n$/,
+      'a young next key',
+    )
 
     const oldActive = await active()
     const oldNext = await next()
     const now = await tessera(where, 'keys', 'rotate', '--now', '--json')
     ok(t, now, 'rotate --now')
     t.match(json(now), { active: oldNext, previous: oldActive, emergency: true })
-    t.notOk((await keys()).some((k) => k.kid === oldActive), 'the compromised key is gone')
+    t.notOk(
+      (await keys()).some((k) => k.kid === oldActive),
+      'the compromised key is gone',
+    )
 
     fails(t, await tessera(where, 'keys', 'retire', 'no-such-kid'), 1, 'No signing key with kid no-such-kid.', 'unknown kid')
     // One kid in 64 starts with "-" (base64url): it is the argument, not an unknown option.
     fails(t, await tessera(where, 'keys', 'retire', '-wNo-such-kid'), 1, 'No signing key with kid -wNo-such-kid.', 'a kid starting with "-"')
     fails(t, await tessera(where, 'keys', 'retire', '--json', '--', '-wNo-such-kid'), 1, 'No signing key with kid -wNo-such-kid.', 'a kid after "--"')
-    fails(t, await tessera(where, 'keys', 'retire', '-wNo-such-kid', '--bogus'), 2, /^tessera: keys retire: unknown option --bogus /, 'a long option still has to exist')
+    fails(
+      t,
+      await tessera(where, 'keys', 'retire', '-wNo-such-kid', '--bogus'),
+      2,
+      /^tessera: keys retire: unknown option --bogus /,
+      'a long option still has to exist',
+    )
     fails(t, await tessera(where, 'keys', 'retire', await active()), 1, /the active key: retiring it would leave nothing to sign with/, 'the active key')
     fails(t, await tessera(where, 'keys', 'retire'), 2, /needs exactly one KID/, 'no kid')
 

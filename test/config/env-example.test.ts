@@ -16,7 +16,10 @@ t.test('every variable is listed, with its default', async (t) => {
 })
 
 t.test('nothing is listed that Tessera does not read', async (t) => {
-  t.same([...listed.keys()].filter((name) => !(name in properties)), [])
+  t.same(
+    [...listed.keys()].filter((name) => !(name in properties)),
+    [],
+  )
 })
 
 t.test('each variable has a comment just above it', async (t) => {

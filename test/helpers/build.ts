@@ -12,12 +12,19 @@ import { LEGS, type Leg, openTestDatabase } from './db.js'
 
 export { LEGS, type Leg }
 
-
 /** A test configuration: quiet, a fixed key-encryption key, key file in a temp dir. */
 export function testConfig(env: Record<string, string> = {}): Config {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-test-'))
   return loadConfig(
-    { NODE_ENV: 'test', LOG_LEVEL: 'silent', KEY_RING_POLL: '0', PURGE_INTERVAL: '0', KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex'), KEY_FILE: join(dir, 'kek'), ...env },
+    {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      KEY_RING_POLL: '0',
+      PURGE_INTERVAL: '0',
+      KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+      KEY_FILE: join(dir, 'kek'),
+      ...env,
+    },
     dir,
   )
 }

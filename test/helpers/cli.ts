@@ -24,7 +24,6 @@ export interface Where {
   env: Record<string, string>
 }
 
-
 export function tessera(where: Where, ...args: string[]): Promise<Run> {
   return piped(where, undefined, args)
 }
@@ -79,4 +78,3 @@ export function scratch(t: { teardown(fn: () => unknown): void }): string {
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   return dir
 }
-

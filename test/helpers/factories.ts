@@ -1,8 +1,8 @@
 // Test factories: clients, users and token requests through the real app.
 import type { App } from '../../src/app.js'
+import { createAccount } from '../../src/services/accounts.js'
 import type { ClientRegistration } from '../../src/services/clients.js'
 import { registerClient } from '../../src/services/clients.js'
-import { createAccount } from '../../src/services/accounts.js'
 import type { Role } from '../../src/stores/users.js'
 
 export interface TestClient {
@@ -12,12 +12,16 @@ export interface TestClient {
 }
 
 export async function makeClient(app: App, r: Partial<ClientRegistration> = {}): Promise<TestClient> {
-  const { client, secret } = await registerClient(app.stores, {
-    name: 'test client',
-    grantTypes: ['password', 'refresh_token', 'client_credentials'],
-    scopes: ['openid', 'profile', 'read', 'write'],
-    ...r,
-  }, { issuer: app.config.issuer })
+  const { client, secret } = await registerClient(
+    app.stores,
+    {
+      name: 'test client',
+      grantTypes: ['password', 'refresh_token', 'client_credentials'],
+      scopes: ['openid', 'profile', 'read', 'write'],
+      ...r,
+    },
+    { issuer: app.config.issuer },
+  )
   const basic = `Basic ${Buffer.from(`${encodeURIComponent(client.id)}:${encodeURIComponent(secret ?? '')}`).toString('base64')}`
   return secret ? { id: client.id, secret, basic } : { id: client.id, basic }
 }

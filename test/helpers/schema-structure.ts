@@ -329,7 +329,7 @@ export function expectedStructure(schemaText: string): Structure {
 // Defaults: both sides go through the same normalisation
 
 // A cast: `::text`, `::"Role"`, `::character varying(20)`, `::timestamp(3) with time zone`, `::integer[]`.
-const IDENT = String.raw`(?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)`
+const IDENT = `(?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)`
 const CAST = new RegExp(
   String.raw`::(?:${IDENT}\.)?(?:double precision|character varying|bit varying|(?:timestamp|time)(?:\s*\(\d+\))?(?:\s+with(?:out)?\s+time\s+zone)?|${IDENT})(?:\s*\(\s*\d+(?:\s*,\s*\d+)?\s*\))?(?:\[\])*`,
   'gi',
@@ -456,7 +456,16 @@ export async function actualStructure(db: Pick<Session, 'query'>): Promise<Struc
     table.columns[r.column] = { type, nullable: !r.not_null, default: def }
   }
 
-  const indexes = await db.query<{ schema: string; table: string; name: string; primary: boolean; unique: boolean; method: string; columns: string[]; predicate: string | null }>(
+  const indexes = await db.query<{
+    schema: string
+    table: string
+    name: string
+    primary: boolean
+    unique: boolean
+    method: string
+    columns: string[]
+    predicate: string | null
+  }>(
     `SELECT n.nspname AS schema, c.relname AS table, ic.relname AS name, ix.indisprimary AS primary, ix.indisunique AS unique,
             am.amname AS method, pg_get_expr(ix.indpred, ix.indrelid) AS predicate,
             ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true) || CASE WHEN (ix.indoption[k - 1] & 1) = 1 THEN ' DESC' ELSE '' END
@@ -474,7 +483,16 @@ export async function actualStructure(db: Pick<Session, 'query'>): Promise<Struc
     else table.indexes[r.name] = { unique: r.unique, method: r.method, columns: r.predicate ? [...cols, `WHERE ${r.predicate}`] : cols }
   }
 
-  const fks = await db.query<{ schema: string; table: string; columns: string[]; ref_schema: string; ref_table: string; ref_columns: string[]; del: string; upd: string }>(
+  const fks = await db.query<{
+    schema: string
+    table: string
+    columns: string[]
+    ref_schema: string
+    ref_table: string
+    ref_columns: string[]
+    del: string
+    upd: string
+  }>(
     `SELECT n.nspname AS schema, c.relname AS table, rn.nspname AS ref_schema, rc.relname AS ref_table,
             ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(num, i)
                   JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num ORDER BY k.i)::text[] AS columns,

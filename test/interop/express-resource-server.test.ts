@@ -11,7 +11,7 @@ import jwksRsa from 'jwks-rsa'
 import t from 'tap'
 import { eachLeg } from '../helpers/build.js'
 import { decode, makeClient, makeUser } from '../helpers/factories.js'
-import { listenOnLoopback, listeningTessera, tokenOverHttp } from './listen.js'
+import { listeningTessera, listenOnLoopback, tokenOverHttp } from './listen.js'
 
 /** Changes one claim of a JWT and keeps the original signature: what an attacker would try. */
 function tamper(jwt: string, change: Record<string, unknown>): string {

@@ -2,12 +2,11 @@
 // so its issuer must be the very URL it listens on.
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { build, type Built, type Leg } from '../helpers/build.js'
+import { type Built, build, type Leg } from '../helpers/build.js'
 import type { TestClient } from '../helpers/factories.js'
 import { freePort } from '../helpers/process.js'
 
 export { freePort }
-
 
 export interface Listening extends Built {
   issuer: string

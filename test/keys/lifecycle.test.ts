@@ -28,7 +28,13 @@ eachLeg(t, async (t, leg) => {
     t.equal(res.json().error, 'forbidden')
     const list = await api('GET', '/admin/keys')
     t.equal(list.statusCode, 200)
-    t.same(list.json().keys.map((k: { state: string }) => k.state).sort(), ['active', 'next'])
+    t.same(
+      list
+        .json()
+        .keys.map((k: { state: string }) => k.state)
+        .sort(),
+      ['active', 'next'],
+    )
     t.notMatch(list.body, /private|sealed/)
   })
 
@@ -101,7 +107,9 @@ eachLeg(t, async (t, leg) => {
     t.notOk(await introspect(s.access_token), 'introspection: inactive')
     t.equal((await app.inject({ url: '/me', headers: { authorization: `Bearer ${s.access_token}` } })).statusCode, 401)
     t.equal((await token(app, client, { grant_type: 'refresh_token', refresh_token: s.refresh_token! })).json().error, 'invalid_grant')
-    const [fam] = await db.query<{ revoked_reason: string }>('SELECT revoked_reason FROM refresh_families WHERE id = $1', [decode(s.refresh_token!).payload.sid])
+    const [fam] = await db.query<{ revoked_reason: string }>('SELECT revoked_reason FROM refresh_families WHERE id = $1', [
+      decode(s.refresh_token!).payload.sid,
+    ])
     t.equal(fam!.revoked_reason, 'key_compromised')
     const [event] = await db.query<{ details: { emergency: boolean } }>("SELECT details FROM audit_events WHERE type = 'key.rotated' ORDER BY id DESC LIMIT 1")
     t.equal(event!.details.emergency, true)
@@ -179,7 +187,11 @@ eachLeg(t, async (t, leg) => {
     t.equal(stored.state, 'next')
     t.ok((await jwks()).includes(stored.kid), 'published at once')
     t.equal(Object.values(await states()).filter((s) => s === 'next').length, 1, 'it replaces the generated next key')
-    const refusal = (p: Promise<unknown>) => p.then(() => ({}), (e: { statusCode?: number; description?: string }) => ({ status: e.statusCode, description: e.description }))
+    const refusal = (p: Promise<unknown>) =>
+      p.then(
+        () => ({}),
+        (e: { statusCode?: number; description?: string }) => ({ status: e.statusCode, description: e.description }),
+      )
     t.match(await refusal(app.keyLifecycle.importPem(pem)), { status: 409 })
     const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'pem', type: 'pkcs8' }) as string
     t.same(await refusal(app.keyLifecycle.importPem(small)), { status: 400, description: 'The RSA key has 1024 bits; at least 2048 are needed.' })

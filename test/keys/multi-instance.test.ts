@@ -12,10 +12,10 @@ import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import t from 'tap'
+import { openDatabase } from '../../src/stores/database.js'
 import { build, testConfig } from '../helpers/build.js'
 import { createPostgresDatabase } from '../helpers/db.js'
 import { decode, makeClient, makeUser } from '../helpers/factories.js'
-import { openDatabase } from '../../src/stores/database.js'
 import { processes, readyJwks, type ServerProcess, until } from './servers.js'
 
 const ISSUER = 'http://tessera.test'
@@ -71,7 +71,9 @@ t.test('a rotation through one instance reaches the other within 5 s', async (t)
     })
   const accessToken = async (server: ServerProcess, who: { email: string; password: string } | 'client' = 'client') => {
     const params: Record<string, string> =
-      who === 'client' ? { grant_type: 'client_credentials', scope: 'read' } : { grant_type: 'password', username: who.email, password: who.password, scope: 'openid read' }
+      who === 'client'
+        ? { grant_type: 'client_credentials', scope: 'read' }
+        : { grant_type: 'password', username: who.email, password: who.password, scope: 'openid read' }
     const res = await form(server, '/token', params)
     if (res.status !== 200) throw new Error(`${server.name}: token request failed: ${res.status} ${await res.text()}`)
     return ((await res.json()) as { access_token: string }).access_token
@@ -97,10 +99,15 @@ t.test('a rotation through one instance reaches the other within 5 s', async (t)
   const etagBefore = (await jwksOf(b)).etag
 
   // Planned rotation through A (the next key is older than KEY_PREPUBLISH=1s by now).
-  const planned = await until('A to accept a planned rotation', 10_000, async () => {
-    const r = await adminPost(a, '/admin/keys/rotate')
-    return r.status === 200 ? r.body : undefined
-  }, 500)
+  const planned = await until(
+    'A to accept a planned rotation',
+    10_000,
+    async () => {
+      const r = await adminPost(a, '/admin/keys/rotate')
+      return r.status === 200 ? r.body : undefined
+    },
+    500,
+  )
   t.match(planned, { previous: first, emergency: false })
   const rotatedAt = Date.now()
   t.equal(kidOf(await accessToken(a)), planned.active, 'A signs with the promoted key at once')
@@ -131,7 +138,14 @@ t.test('a rotation through one instance reaches the other within 5 s', async (t)
   })
   t.ok(dropped <= PICKUP, `A stopped publishing and accepting the compromised key in ${dropped} ms`)
 
-  t.same(await Promise.all([box.stop(a), box.stop(b)]), [{ code: 0, signal: null }, { code: 0, signal: null }], 'both exit 0 on SIGTERM')
+  t.same(
+    await Promise.all([box.stop(a), box.stop(b)]),
+    [
+      { code: 0, signal: null },
+      { code: 0, signal: null },
+    ],
+    'both exit 0 on SIGTERM',
+  )
   t.equal(a.stderr() + b.stderr(), '', 'nothing on stderr')
 })
 
@@ -175,8 +189,14 @@ t.test('scheduled rotation with both instances running rotates exactly once per 
     events.every((e) => e.actor_id === null && e.details.emergency === false && times.every(Number.isFinite)),
     'all are scheduled (no actor), planned rotations',
   )
-  t.ok(gaps.every((g) => g >= INTERVAL), `no two within one interval (gaps ≥ ${INTERVAL} s)`)
-  t.ok(gaps.every((g) => g <= 2 * INTERVAL), 'and none skipped an interval')
+  t.ok(
+    gaps.every((g) => g >= INTERVAL),
+    `no two within one interval (gaps ≥ ${INTERVAL} s)`,
+  )
+  t.ok(
+    gaps.every((g) => g <= 2 * INTERVAL),
+    'and none skipped an interval',
+  )
   // One ring history, not two: each rotation promotes the key the one before published.
   t.ok(
     events.slice(1).every((e, i) => e.details.previous === events[i]!.details.active && e.details.active === events[i]!.details.next),
@@ -192,7 +212,12 @@ t.test('scheduled rotation with both instances running rotates exactly once per 
 
   // Exactly one instance did each rotation: the log lines of both add up to the audit events.
   await Promise.all([box.stop(a), box.stop(b)])
-  const logged = [a, b].map((s) => s.logs().filter((l) => l.msg === 'scheduled key rotation').map((l) => l.active as string))
+  const logged = [a, b].map((s) =>
+    s
+      .logs()
+      .filter((l) => l.msg === 'scheduled key rotation')
+      .map((l) => l.active as string),
+  )
   const inWindow = new Set(events.map((e) => e.details.active))
   const byInstance = logged.map((kids) => kids.filter((k) => inWindow.has(k)).length)
   t.comment(`rotations in the window by A: ${byInstance[0]}, by B: ${byInstance[1]}`)

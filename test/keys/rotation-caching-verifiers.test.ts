@@ -28,7 +28,7 @@ import jwksRsa from 'jwks-rsa'
 import t from 'tap'
 import { eachLeg } from '../helpers/build.js'
 import { decode, makeClient, makeUser, post, signIn, token } from '../helpers/factories.js'
-import { listenOnLoopback, listeningTessera, tokenOverHttp } from '../interop/listen.js'
+import { listeningTessera, listenOnLoopback, tokenOverHttp } from '../interop/listen.js'
 import { until } from './servers.js'
 
 const SECOND = 1000
@@ -101,7 +101,10 @@ async function countingJwksProxy(t: { teardown(fn: () => unknown): void }, issue
     counts.set(name, (counts.get(name) ?? 0) + 1)
     fetch(`${issuer}/.well-known/jwks.json`)
       .then(async (up) => {
-        res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? 'application/json', 'cache-control': up.headers.get('cache-control') ?? 'no-store' })
+        res.writeHead(up.status, {
+          'content-type': up.headers.get('content-type') ?? 'application/json',
+          'cache-control': up.headers.get('cache-control') ?? 'no-store',
+        })
         res.end(await up.text())
       })
       .catch(() => {
@@ -199,7 +202,9 @@ eachLeg(t, async (t, leg) => {
   t.test('three planned rotations under continuous traffic: caching verifiers reject nothing', async (t) => {
     t.ok(CACHE / SECOND < KEY_PREPUBLISH && CACHE / SECOND > JWKS_MAX_AGE, 'verifiers cache longer than max-age, shorter than KEY_PREPUBLISH')
     t.equal((await fetch(`${issuer}/.well-known/jwks.json`)).headers.get('cache-control')?.match(/max-age=(\d+)/)?.[1], String(JWKS_MAX_AGE))
-    await until('every verifier to have checked a token', 10 * SECOND, async () => (main.every((v) => load.of(v.name).length) && load.of(stale.name).length ? true : undefined))
+    await until('every verifier to have checked a token', 10 * SECOND, async () =>
+      main.every((v) => load.of(v.name).length) && load.of(stale.name).length ? true : undefined,
+    )
 
     for (let n = 1; n <= 3; n++) {
       const before = app.keys.signer.kid
@@ -290,8 +295,15 @@ eachLeg(t, async (t, leg) => {
     const staleRejected = load.of(stale.name).filter((o) => o.reason !== null)
     t.ok(staleRejected.length > 0, `control: a cache longer than KEY_PREPUBLISH rejected ${staleRejected.length} good tokens`)
     t.equal(staleRejected[0]?.kid, rotations[1]?.active, 'first for the key promoted at the second rotation, published after its fetch')
-    t.ok(staleRejected.every((o) => !initial.includes(o.kid) && /ERR_JWKS_NO_MATCHING_KEY/.test(o.reason!)), 'each for a key it had never fetched')
-    t.same(load.of(stale.name, rotations[0]!.active).filter((o) => o.reason !== null), [], 'the key promoted at rotation 1 was in its one fetch: accepted')
+    t.ok(
+      staleRejected.every((o) => !initial.includes(o.kid) && /ERR_JWKS_NO_MATCHING_KEY/.test(o.reason!)),
+      'each for a key it had never fetched',
+    )
+    t.same(
+      load.of(stale.name, rotations[0]!.active).filter((o) => o.reason !== null),
+      [],
+      'the key promoted at rotation 1 was in its one fetch: accepted',
+    )
   })
 
   t.test('control B: a key that signs before the caches have it (rotate --now on a fresh next key) is rejected', async (t) => {

@@ -10,10 +10,6 @@ import { cleanEnv, freePort, ROOT, serverCommand } from '../helpers/process.js'
 
 export { freePort, serverCommand }
 
-
-
-
-
 export interface ServerProcess {
   name: string
   pid: number

@@ -8,7 +8,13 @@ function capture(level: string) {
   const lines: Record<string, unknown>[] = []
   const sink = new Writable({
     write(chunk, _e, done) {
-      lines.push(...chunk.toString().split('\n').filter(Boolean).map((l: string) => JSON.parse(l)))
+      lines.push(
+        ...chunk
+          .toString()
+          .split('\n')
+          .filter(Boolean)
+          .map((l: string) => JSON.parse(l)),
+      )
       done()
     },
   })

@@ -1,7 +1,7 @@
 // Forged and misused tokens are refused everywhere they could be presented — /me (bearer),
 // /introspect and the refresh grant — and none of them ever yields a 500.
 import { sign } from 'node:crypto'
-import { generateKeyPair, exportJWK, SignJWT } from 'jose'
+import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import t from 'tap'
 import { build, eachLeg } from '../helpers/build.js'
 import { decode, makeClient, makeUser, post, signIn, token } from '../helpers/factories.js'
@@ -46,10 +46,19 @@ eachLeg(t, async (t, leg) => {
     ],
     ['tampered payload', `${good.access_token.split('.')[0]}.${b64({ ...at.payload, roles: ['admin'] })}.${good.access_token.split('.')[2]}`],
     ['unknown kid', await new SignJWT(at.payload).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: 'no-such-kid' }).sign(attacker.privateKey)],
-    ['hostile kid', await new SignJWT(at.payload).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: "../../keys/encryption.key' OR '1'='1" }).sign(attacker.privateKey)],
+    [
+      'hostile kid',
+      await new SignJWT(at.payload).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: "../../keys/encryption.key' OR '1'='1" }).sign(attacker.privateKey),
+    ],
     ['no kid', await new SignJWT(at.payload).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt' }).sign(ours.key)],
-    ['embedded jwk of the attacker', await new SignJWT(at.payload).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', jwk: attackerJwk }).sign(attacker.privateKey)],
-    ['jku pointing elsewhere (signed by the attacker)', await new SignJWT(at.payload).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: 'x', jku: 'http://127.0.0.1:9/jwks' }).sign(attacker.privateKey)],
+    [
+      'embedded jwk of the attacker',
+      await new SignJWT(at.payload).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', jwk: attackerJwk }).sign(attacker.privateKey),
+    ],
+    [
+      'jku pointing elsewhere (signed by the attacker)',
+      await new SignJWT(at.payload).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: 'x', jku: 'http://127.0.0.1:9/jwks' }).sign(attacker.privateKey),
+    ],
     ['jku header even on our own signature', await signOurs(at.payload, { jku: 'http://127.0.0.1:9/jwks' })],
     ['x5u header', await signOurs(at.payload, { x5u: 'http://127.0.0.1:9/cert.pem' })],
     ['expired', await signOurs({ ...at.payload, iat: now - 3600, exp: now - 60 })],
@@ -117,8 +126,14 @@ eachLeg(t, async (t, leg) => {
       new SignJWT({ ...payload }).setProtectedHeader({ alg: 'RS256', typ: 'rt+jwt', kid: ours.kid, ...header }).sign(ours.key)
     const cases: [string, string][] = [
       ['alg none', `${b64({ alg: 'none', typ: 'rt+jwt', kid: ours.kid })}.${b64(rt.payload)}.`],
-      ['tampered sid', `${good.refresh_token!.split('.')[0]}.${b64({ ...rt.payload, sid: '00000000-0000-0000-0000-000000000000' })}.${good.refresh_token!.split('.')[2]}`],
-      ['signed by the attacker with an embedded jwk', await new SignJWT(rt.payload).setProtectedHeader({ alg: 'RS256', typ: 'rt+jwt', jwk: attackerJwk }).sign(attacker.privateKey)],
+      [
+        'tampered sid',
+        `${good.refresh_token!.split('.')[0]}.${b64({ ...rt.payload, sid: '00000000-0000-0000-0000-000000000000' })}.${good.refresh_token!.split('.')[2]}`,
+      ],
+      [
+        'signed by the attacker with an embedded jwk',
+        await new SignJWT(rt.payload).setProtectedHeader({ alg: 'RS256', typ: 'rt+jwt', jwk: attackerJwk }).sign(attacker.privateKey),
+      ],
       ['audience of an API instead of the issuer', await signRt({ ...rt.payload, aud: 'api' })],
       ['expired', await signRt({ ...rt.payload, exp: now - 60 })],
       ['access token presented as a refresh token', good.access_token],

@@ -14,10 +14,12 @@ eachLeg(t, async (t, leg) => {
   const user = await makeUser(app)
 
   const familyOf = async (sid: string) =>
-    (await db.query<{ revoked_at: Date | null; revoked_reason: string | null; generation: number }>(
-      'SELECT revoked_at, revoked_reason, generation FROM refresh_families WHERE id = $1',
-      [sid],
-    ))[0]!
+    (
+      await db.query<{ revoked_at: Date | null; revoked_reason: string | null; generation: number }>(
+        'SELECT revoked_at, revoked_reason, generation FROM refresh_families WHERE id = $1',
+        [sid],
+      )
+    )[0]!
 
   t.test('each refresh rotates: new token of the same family, old one spent', async (t) => {
     const first = await signIn(app, client, user)

@@ -14,7 +14,16 @@ eachLeg(t, async (t, leg) => {
   t.test('introspection of live tokens returns their claims', async (t) => {
     const s = await signIn(app, client, user, { scope: 'read' })
     const at = await introspect(s.access_token)
-    t.match(at, { active: true, token_type: 'Bearer', token_use: 'access_token', scope: 'read', client_id: client.id, sub: user.id, aud: 'api', roles: ['user'] })
+    t.match(at, {
+      active: true,
+      token_type: 'Bearer',
+      token_use: 'access_token',
+      scope: 'read',
+      client_id: client.id,
+      sub: user.id,
+      aud: 'api',
+      roles: ['user'],
+    })
     t.equal(at.jti, decode(s.access_token).payload.jti)
     const rt = await introspect(s.refresh_token!)
     t.match(rt, { active: true, token_use: 'refresh_token', sub: user.id, sid: decode(s.refresh_token!).payload.sid })

@@ -1,7 +1,8 @@
 // Password sign-in is not an oracle (SPEC §4): unknown email and wrong password give the same
 // answer for the same work. Timing is not asserted (shared machines); the argon2 work is.
-import t from 'tap'
+
 import argon2 from 'argon2'
+import t from 'tap'
 import { build } from '../helpers/build.js'
 import { makeClient, makeUser, token } from '../helpers/factories.js'
 

@@ -10,7 +10,12 @@ eachLeg(t, async (t, leg) => {
   const user = await makeUser(app, { role: 'admin' })
 
   t.test('password grant: RFC 9068 access token and a refresh token that starts a family', async (t) => {
-    const res = await token(app, client, { grant_type: 'password', username: `  ${user.email.toUpperCase()} `, password: user.password, scope: 'read' }, { 'user-agent': 'phone/1.0' })
+    const res = await token(
+      app,
+      client,
+      { grant_type: 'password', username: `  ${user.email.toUpperCase()} `, password: user.password, scope: 'read' },
+      { 'user-agent': 'phone/1.0' },
+    )
     t.equal(res.statusCode, 200)
     t.equal(res.headers['cache-control'], 'no-store')
     t.equal(res.headers.pragma, 'no-cache')
@@ -44,7 +49,12 @@ eachLeg(t, async (t, leg) => {
     const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: client.id, client_secret: client.secret! }).toString()
     const ok = await app.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body })
     t.equal(ok.statusCode, 200)
-    const both = await app.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: client.basic }, body })
+    const both = await app.inject({
+      method: 'POST',
+      url: '/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: client.basic },
+      body,
+    })
     t.equal(both.statusCode, 400)
     t.equal(both.json().error, 'invalid_request')
   })
@@ -125,25 +135,50 @@ eachLeg(t, async (t, leg) => {
     const basicNul = await form('grant_type=client_credentials', { authorization: `Basic ${Buffer.from('a\u0000:b').toString('base64')}` })
     t.equal(basicNul.statusCode, 401)
     t.equal(basicNul.json().error, 'invalid_client')
-    const revokeNul = await app.inject({ method: 'POST', url: '/revoke', headers: { 'content-type': 'application/json', authorization: client.basic }, payload: { token: 'x\u0000' } })
+    const revokeNul = await app.inject({
+      method: 'POST',
+      url: '/revoke',
+      headers: { 'content-type': 'application/json', authorization: client.basic },
+      payload: { token: 'x\u0000' },
+    })
     t.equal(revokeNul.statusCode, 400)
   })
 
   t.test('content types, sizes and shapes are checked before anything else', async (t) => {
-    const text = await app.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'text/plain', authorization: client.basic }, body: 'grant_type=client_credentials' })
+    const text = await app.inject({
+      method: 'POST',
+      url: '/token',
+      headers: { 'content-type': 'text/plain', authorization: client.basic },
+      body: 'grant_type=client_credentials',
+    })
     t.equal(text.statusCode, 415)
     t.equal(text.json().error, 'invalid_request')
-    const big = await app.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=password&username=${'a'.repeat(20000)}` })
+    const big = await app.inject({
+      method: 'POST',
+      url: '/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `grant_type=password&username=${'a'.repeat(20000)}`,
+    })
     t.equal(big.statusCode, 413)
     const badJson = await app.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'application/json' }, body: '{"grant_type":' })
     t.equal(badJson.statusCode, 400)
     t.equal(badJson.json().error, 'invalid_request')
     const array = await app.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'application/json' }, body: '[1,2]' })
     t.equal(array.statusCode, 400)
-    const number = await app.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'application/json', authorization: client.basic }, body: '{"grant_type":"password","username":1,"password":2}' })
+    const number = await app.inject({
+      method: 'POST',
+      url: '/token',
+      headers: { 'content-type': 'application/json', authorization: client.basic },
+      body: '{"grant_type":"password","username":1,"password":2}',
+    })
     t.equal(number.statusCode, 400)
     t.equal(number.json().error, 'invalid_request')
-    const badBasic = await app.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'application/json', authorization: 'Basic !!!' }, body: '{"grant_type":"client_credentials"}' })
+    const badBasic = await app.inject({
+      method: 'POST',
+      url: '/token',
+      headers: { 'content-type': 'application/json', authorization: 'Basic !!!' },
+      body: '{"grant_type":"client_credentials"}',
+    })
     t.equal(badBasic.statusCode, 401)
   })
 })

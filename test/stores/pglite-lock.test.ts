@@ -26,7 +26,12 @@ t.test('a running holder is refused, by pid', async (t) => {
   const { dir, lock } = scratchDir(t)
   const holder = bystander(t)
   writeFileSync(lock, `${holder.pid} ${startTime(holder.pid!) ?? ''}`.trim())
-  await t.rejects(openDatabase({ pgliteDir: dir }), new DatabaseUnavailable(`the embedded database in ${dir} is in use by process ${holder.pid} (a running Tessera server?); stop it, or set DATABASE_URL to use Postgres`))
+  await t.rejects(
+    openDatabase({ pgliteDir: dir }),
+    new DatabaseUnavailable(
+      `the embedded database in ${dir} is in use by process ${holder.pid} (a running Tessera server?); stop it, or set DATABASE_URL to use Postgres`,
+    ),
+  )
   t.equal(readFileSync(lock, 'utf8').split(' ')[0], String(holder.pid), 'the lock still names the holder')
 })
 

@@ -42,7 +42,16 @@ eachLeg(t, async (t, leg) => {
       ip: '192.0.2.1',
       now,
     })
-    t.same(started, { id, userId: user.id, clientId: client.id, scope: 'read write', currentJti: 'jti-1', currentKid: 'kid-1', currentIat: 1_800_000_000, currentExp: 1_800_086_400 })
+    t.same(started, {
+      id,
+      userId: user.id,
+      clientId: client.id,
+      scope: 'read write',
+      currentJti: 'jti-1',
+      currentKid: 'kid-1',
+      currentIat: 1_800_000_000,
+      currentExp: 1_800_086_400,
+    })
     const row = await stores.families.findById(id)
     t.match(row, {
       id,
@@ -62,7 +71,15 @@ eachLeg(t, async (t, leg) => {
 
   t.test('audit.record stores details as JSON, NULL when absent, and the given time or now', async (t) => {
     const before = Date.now() - 5_000
-    await stores.audit.record({ type: 'test.with-details', actorId: 'a', subjectId: 's', clientId: 'c', ip: '192.0.2.9', userAgent: 'ua', details: { sid: 'x', n: 1, ok: true, nested: { list: [1, 'two'] } } })
+    await stores.audit.record({
+      type: 'test.with-details',
+      actorId: 'a',
+      subjectId: 's',
+      clientId: 'c',
+      ip: '192.0.2.9',
+      userAgent: 'ua',
+      details: { sid: 'x', n: 1, ok: true, nested: { list: [1, 'two'] } },
+    })
     await stores.audit.record({ type: 'test.bare' })
     await stores.audit.record({ type: 'test.dated', at: new Date('2020-05-06T07:08:09.010Z') })
     const [withDetails] = await stores.audit.list({ type: 'test.with-details' })

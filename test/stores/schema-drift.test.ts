@@ -12,17 +12,17 @@ import t from 'tap'
 import type { Database } from '../../src/stores/database.js'
 import { migrate } from '../../src/stores/migrate.js'
 import { LEGS, openTestDatabase } from '../helpers/db.js'
-import { type Structure, actualStructure, diffStructures, expectedStructure, readDatamodel } from '../helpers/schema-structure.js'
+import { actualStructure, diffStructures, expectedStructure, readDatamodel, type Structure } from '../helpers/schema-structure.js'
 
 const SCHEMA_PATH = fileURLToPath(new URL('../../prisma/schema.prisma', import.meta.url))
 const SCHEMA = readFileSync(SCHEMA_PATH, 'utf8')
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 /** The body of `model <name> { … }` in the schema text: [start, end) offsets. */
 function blockOf(text: string, kind: 'model' | 'enum', name: string): [number, number] {
-  const open = new RegExp(`^${kind}\\s+${escape(name)}\\s*\\{[^\\n]*\\n`, 'm').exec(text)
+  const open = new RegExp(`^${kind}\\s+${escapeRegExp(name)}\\s*\\{[^\\n]*\\n`, 'm').exec(text)
   if (!open) throw new Error(`${kind} ${name} not found in schema.prisma`)
   const start = open.index + open[0].length
   const close = /^\}/m.exec(text.slice(start))
@@ -41,7 +41,7 @@ function insertInto(text: string, kind: 'model' | 'enum', name: string, line: st
 function editField(text: string, model: string, field: string, edit: (line: string) => string): string {
   const [start, end] = blockOf(text, 'model', model)
   const body = text.slice(start, end)
-  const m = new RegExp(`^[ \\t]+${escape(field)}[ \\t]+[^\\n]*$`, 'm').exec(body)
+  const m = new RegExp(`^[ \\t]+${escapeRegExp(field)}[ \\t]+[^\\n]*$`, 'm').exec(body)
   if (!m) throw new Error(`field ${model}.${field} not found in schema.prisma`)
   const line = edit(m[0])
   if (line === m[0]) throw new Error(`the edit of ${model}.${field} changed nothing`)
@@ -71,7 +71,11 @@ for (const leg of LEGS) {
       t.ok(Object.keys(actual.tables).length > 0, 'the migrations built tables')
       const count = (s: Structure, f: (t: Structure['tables'][string]) => number) => Object.values(s.tables).reduce((n, t) => n + f(t), 0)
       t.ok(count(actual, (x) => Object.keys(x.columns).length) > 0, 'columns were read from the catalog')
-      t.equal(count(actual, (x) => (x.primaryKey ? 1 : 0)), count(expected, (x) => (x.primaryKey ? 1 : 0)), 'primary keys were read')
+      t.equal(
+        count(actual, (x) => (x.primaryKey ? 1 : 0)),
+        count(expected, (x) => (x.primaryKey ? 1 : 0)),
+        'primary keys were read',
+      )
     })
 
     // Proof that the comparison can fail: edited copies of schema.prisma (never the file itself)
@@ -79,9 +83,7 @@ for (const leg of LEGS) {
     // the probes keep working as the schema evolves.
     await t.test('drift on the schema.prisma side is caught', async (t) => {
       const dm = readDatamodel(SCHEMA)
-      const relationScalars = new Set(
-        dm.models.flatMap((m) => m.fields.flatMap((f) => (f.relationFromFields ?? []).map((n) => `${m.name}.${n}`))),
-      )
+      const relationScalars = new Set(dm.models.flatMap((m) => m.fields.flatMap((f) => (f.relationFromFields ?? []).map((n) => `${m.name}.${n}`))))
       const inIndex = new Set(dm.indexes.flatMap((i) => i.fields.map((f) => `${i.model}.${f.name}`)))
       const plain = dm.models.flatMap((m) =>
         m.fields
@@ -171,7 +173,16 @@ for (const leg of LEGS) {
       const columns = tables.flatMap(([table, x]) =>
         Object.entries(x.columns).map(([column, c]) => ({ table, column, ...c, pk: x.primaryKey?.columns.includes(column) ?? false })),
       )
-      const fkColumns = new Set(tables.flatMap(([table, x]) => Object.keys(x.foreignKeys).flatMap((k) => /^\(([^)]*)\)/.exec(k)![1]!.split(', ').map((c) => `${table}.${c}`))))
+      const fkColumns = new Set(
+        tables.flatMap(([table, x]) =>
+          Object.keys(x.foreignKeys).flatMap((k) =>
+            /^\(([^)]*)\)/
+              .exec(k)![1]!
+              .split(', ')
+              .map((c) => `${table}.${c}`),
+          ),
+        ),
+      )
       const notNull = columns.find((c) => !c.nullable && !c.pk)
       const text = columns.find((c) => c.type === 'text' && !c.pk && !fkColumns.has(`${c.table}.${c.column}`))
       const withDefault = columns.find((c) => c.default !== null && c.default !== 'autoincrement()')
@@ -202,7 +213,7 @@ for (const leg of LEGS) {
       await probe(
         'a renamed column is caught',
         () => `ALTER TABLE ${quote(table)} RENAME COLUMN ${quote(firstColumn)} TO drift_probe_renamed`,
-        new RegExp(`\\.columns\\.${escape(firstColumn)}: in schema\\.prisma, missing from the migrations`),
+        new RegExp(`\\.columns\\.${escapeRegExp(firstColumn)}: in schema\\.prisma, missing from the migrations`),
       )
       await probe(
         'a dropped NOT NULL is caught',
@@ -225,7 +236,7 @@ for (const leg of LEGS) {
       await probe(
         'a missing index is caught',
         () => `DROP INDEX ${quote(index!.name)}`,
-        new RegExp(`\\.indexes\\.${escape(index?.name ?? '')}: in schema\\.prisma, missing from the migrations`),
+        new RegExp(`\\.indexes\\.${escapeRegExp(index?.name ?? '')}: in schema\\.prisma, missing from the migrations`),
         !index && 'no index',
       )
       await probe(

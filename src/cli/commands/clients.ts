@@ -21,14 +21,18 @@ const words = (xs: string[]) => (xs.length ? xs.map(clean).join(' ') : '-')
 
 export const createClient: Runner = async ({ stores, config }, flags) => {
   // Grants, scopes and the public/client_credentials rule are the service's to check.
-  const { client, secret } = await registerClient(stores, {
-    name: str(flags, 'name')!,
-    grantTypes: list(flags, 'grant'),
-    scopes: list(flags, 'scope'),
-    audience: str(flags, 'audience'),
-    public: bool(flags, 'public'),
-    cookieDelivery: bool(flags, 'cookie'),
-  }, { issuer: config.issuer })
+  const { client, secret } = await registerClient(
+    stores,
+    {
+      name: str(flags, 'name')!,
+      grantTypes: list(flags, 'grant'),
+      scopes: list(flags, 'scope'),
+      audience: str(flags, 'audience'),
+      public: bool(flags, 'public'),
+      cookieDelivery: bool(flags, 'cookie'),
+    },
+    { issuer: config.issuer },
+  )
   await stores.audit.record({ type: 'client.created', clientId: client.id, details: { via: 'cli', public: client.public } })
   const text = [
     `Created ${kind(client)} client "${clean(client.name)}"`,

@@ -1,10 +1,11 @@
 // `tessera keys list|rotate|retire|import`: the signing-key ring. `list` is read-only and needs
 // no key-encryption key; the others go through the same lifecycle as /admin/keys.
-import type { StoredKey } from '../../stores/keys.js'
+
 import { readFileSync } from 'node:fs'
+import { InvalidRequest } from '../../oauth/errors.js'
+import type { StoredKey } from '../../stores/keys.js'
 import type { Context, Runner } from '../command.js'
 import { str } from '../command.js'
-import { InvalidRequest } from '../../oauth/errors.js'
 import { date, table } from '../output.js'
 
 /** Public facts only: never the sealed private key. */
@@ -57,7 +58,10 @@ export const rotateKeys: Runner = async (ctx, flags) => {
 export const retireKey: Runner = async (ctx, flags) => {
   const kid = str(flags, '_')!
   const state = await (await lifecycleOf(ctx)).retire(kid)
-  return { json: { kid, state }, text: state === 'deleted' ? `Removed unused next key ${kid}; a new next key is published.` : `Retired ${kid}: no longer published.` }
+  return {
+    json: { kid, state },
+    text: state === 'deleted' ? `Removed unused next key ${kid}; a new next key is published.` : `Retired ${kid}: no longer published.`,
+  }
 }
 
 export const importKey: Runner = async (ctx, flags) => {

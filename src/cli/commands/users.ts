@@ -1,6 +1,5 @@
 // `tessera users create`: an account through the same service as sign-up (POST /users).
-import { userView } from '../../services/accounts.js'
-import { createAccount } from '../../services/accounts.js'
+import { createAccount, userView } from '../../services/accounts.js'
 import type { Role } from '../../stores/users.js'
 import { bool, type Runner, str } from '../command.js'
 import { clean, date, fields } from '../output.js'

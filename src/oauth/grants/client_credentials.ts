@@ -1,10 +1,11 @@
 // grant_type=client_credentials (RFC 6749 §4.4): confidential clients only; `sub` is the
 // client itself; no refresh token (§4.4.3).
-import type { GrantHandler } from './types.js'
+
+import type { Config } from '../../config/index.js'
 import { InvalidRequest, UnauthorizedClient } from '../errors.js'
 import { grantScope, parseScope } from '../scopes.js'
 import type { TokenService } from '../tokens/service.js'
-import type { Config } from '../../config/index.js'
+import type { GrantHandler } from './types.js'
 
 export function clientCredentialsGrant(deps: { config: Config; tokens: TokenService }): GrantHandler {
   return {

@@ -2,8 +2,8 @@
 // Every sign-in starts a refresh family. Unknown email and wrong password are one answer,
 // paid for with the same argon2 work.
 import type { Config } from '../../config/index.js'
-import { needsRehash, hashPassword, verifyPassword } from '../../lib/passwords.js'
 import type { Clock } from '../../lib/clock.js'
+import { hashPassword, needsRehash, verifyPassword } from '../../lib/passwords.js'
 import { normaliseEmail } from '../../services/accounts.js'
 import type { Stores } from '../../stores/index.js'
 import { InvalidGrant, InvalidRequest } from '../errors.js'

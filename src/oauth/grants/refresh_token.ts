@@ -2,16 +2,16 @@
 // RFC 9700 §4.14.2): each use spends the token and hands out the family's next one; a spent
 // token presented again revokes the whole family.
 import type { Config } from '../../config/index.js'
+import type { KeyRing } from '../../keys/keyring.js'
 import type { Clock } from '../../lib/clock.js'
 import { epochSeconds } from '../../lib/clock.js'
 import type { Family } from '../../stores/families.js'
 import type { Stores } from '../../stores/index.js'
-import type { KeyRing } from '../../keys/keyring.js'
 import { InvalidGrant, InvalidRequest } from '../errors.js'
 import { grantScope, parseScope } from '../scopes.js'
-import { newJti } from '../tokens/sign.js'
 import type { RequestMeta, TokenService } from '../tokens/service.js'
-import { TokenRejected, verifyToken } from '../tokens/verify.js'
+import { newJti } from '../tokens/sign.js'
+import { TokenRejected, type VerifiedToken, verifyToken } from '../tokens/verify.js'
 import type { GrantHandler, TokenResult } from './types.js'
 
 export function refreshTokenGrant(deps: { config: Config; stores: Stores; tokens: TokenService; keys: KeyRing; clock: Clock }): GrantHandler {
@@ -68,7 +68,7 @@ export function refreshTokenGrant(deps: { config: Config; stores: Stores; tokens
       if (!presented) throw new InvalidRequest('refresh_token is required.')
       const requested = parseScope(params.scope)
 
-      let verified
+      let verified: VerifiedToken
       try {
         verified = verifyToken(presented, ['refresh'], { keys, issuer: config.issuer, now: epochSeconds(clock) })
       } catch (err) {

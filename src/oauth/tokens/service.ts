@@ -2,11 +2,11 @@
 import { randomUUID } from 'node:crypto'
 import type { Config } from '../../config/index.js'
 import type { KeyRing, Signer } from '../../keys/keyring.js'
-import { epochSeconds, type Clock } from '../../lib/clock.js'
+import { type Clock, epochSeconds } from '../../lib/clock.js'
 import type { Client } from '../../stores/clients.js'
 import type { CurrentToken, FamilyStore, RotatedFamily } from '../../stores/families.js'
 import { InvalidGrant } from '../errors.js'
-import { ACCESS_TYP, newJti, REFRESH_TYP, signJwt, type AccessClaims, type RefreshClaims } from './sign.js'
+import { ACCESS_TYP, type AccessClaims, newJti, REFRESH_TYP, type RefreshClaims, signJwt } from './sign.js'
 
 export interface IssuedAccess {
   token: string
