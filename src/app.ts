@@ -9,7 +9,7 @@ import { lazyChild } from './lib/lazy-logger.js'
 import { setHashConcurrency } from './lib/passwords.js'
 import { Unavailable } from './oauth/errors.js'
 import contentTypes from './plugins/content-types.js'
-import database from './plugins/database.js'
+import database, { stores } from './plugins/database.js'
 import errors from './plugins/errors.js'
 import keyring from './plugins/keyring.js'
 import maintenance from './plugins/maintenance.js'
@@ -91,6 +91,7 @@ export async function buildApp(opts: AppOptions) {
   await app.register(errors, { bodyLimit: config.bodyLimit })
   await app.register(contentTypes)
   await app.register(database, { config, db: opts.db })
+  await app.register(stores)
   await app.register(keyring, { config, clock: app.clock })
   await app.register(services)
   await app.register(maintenance)

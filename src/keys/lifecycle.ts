@@ -9,6 +9,7 @@ import type { Clock } from '../lib/clock.js'
 import { Conflict, InvalidRequest, NotFound } from '../oauth/errors.js'
 import type { AuditStore } from '../stores/audit.js'
 import type { Database } from '../stores/database.js'
+import type { FamilyStore } from '../stores/families.js'
 import type { KeyState, KeyStore, StoredKey } from '../stores/keys.js'
 import { type KeyRing, newKeyPair } from './keyring.js'
 import { seal } from './sealing.js'
@@ -26,6 +27,8 @@ export interface RotationResult {
 export interface LifecycleDeps {
   db: Database
   store: KeyStore
+  /** Families whose current refresh token a key signed: they decide when it may go. */
+  families: Pick<FamilyStore, 'anyLiveSignedBy' | 'revokeSignedBy'>
   ring: KeyRing
   kek: Buffer
   clock: Clock
@@ -35,7 +38,7 @@ export interface LifecycleDeps {
 }
 
 export function keyLifecycle(deps: LifecycleDeps) {
-  const { db, store, ring, kek, clock, config, audit } = deps
+  const { db, store, families, ring, kek, clock, config, audit } = deps
   const now = () => new Date(clock.now())
   let lastFingerprint: string | undefined
   let timer: NodeJS.Timeout | undefined
@@ -75,7 +78,7 @@ export function keyLifecycle(deps: LifecycleDeps) {
     await store.transition(changes, [...stale, ...(active && emergency ? [active.kid] : [])])
     if (active && emergency) {
       // Compromise: the old key verifies nothing any more, so its families cannot refresh.
-      const revoked = await store.revokeFamiliesSignedBy(active.kid, 'key_compromised', at)
+      const revoked = await families.revokeSignedBy(active.kid, 'key_compromised', at)
       deps.log?.warn({ kid: active.kid, families: revoked }, 'emergency rotation: old key removed')
     }
     const result = { active: next.kid, previous: active?.kid ?? null, emergency, next: fresh.kid }
@@ -170,7 +173,7 @@ export function keyLifecycle(deps: LifecycleDeps) {
         const retire = keys.filter((k) => k.state === 'retiring' && k.retiringAt && at.getTime() - k.retiringAt.getTime() >= margin)
         if (retire.length) await store.transition(retire.map((k) => ({ kid: k.kid, state: 'retired' as const, at })))
         for (const k of keys.filter((k) => k.state === 'retired')) {
-          if (!(await store.signsLiveRefreshTokens(k.kid, at))) await store.delete(k.kid)
+          if (!(await families.anyLiveSignedBy(k.kid, at))) await store.delete(k.kid)
         }
         const active = newest(keys, 'active')
         const due = config.keyRotationInterval > 0 && active?.activatedAt && at.getTime() - active.activatedAt.getTime() >= config.keyRotationInterval * 1000

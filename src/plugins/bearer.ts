@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { epochSeconds } from '../lib/clock.js'
 import { Forbidden, InsufficientScope, InvalidRequest, InvalidToken } from '../oauth/errors.js'
+import { tokenStatus } from '../oauth/tokens/status.js'
 import { TokenRejected, type VerifiedToken, verifyToken } from '../oauth/tokens/verify.js'
 
 declare module 'fastify' {
@@ -22,8 +23,8 @@ function bearerOf(req: FastifyRequest): string {
 }
 
 /**
- * Checks the access token: signature and claims (verifyToken), then revocation: its jti,
- * and its family (SPEC §3: a revoked family's access tokens are dead too).
+ * Checks the access token: signature and claims (verifyToken), then whether it is still
+ * active: its jti not revoked, its family live (docs/tokens.md#live-families).
  */
 export async function authenticate(app: FastifyInstance, req: FastifyRequest): Promise<VerifiedToken['claims']> {
   let verified: VerifiedToken
@@ -34,12 +35,9 @@ export async function authenticate(app: FastifyInstance, req: FastifyRequest): P
     if (err instanceof TokenRejected) throw new InvalidToken(err.expired ? 'The access token expired.' : 'The access token is invalid.')
     throw err
   }
+  const status = await tokenStatus(app.stores, verified, new Date(app.clock.now()))
+  if (status !== 'active') throw new InvalidToken(status === 'revoked' ? 'The access token was revoked.' : 'The session was signed out or has ended.')
   const claims = verified.claims
-  if (await app.stores.revocations.isRevoked(claims.jti)) throw new InvalidToken('The access token was revoked.')
-  if (claims.sid) {
-    const family = await app.stores.families.findById(claims.sid)
-    if (!family || family.revokedAt) throw new InvalidToken('The session was signed out.')
-  }
   return claims
 }
 

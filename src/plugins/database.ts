@@ -3,11 +3,13 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config/index.js'
 import { type Database, openDatabase } from '../stores/database.js'
+import { createStores, type Stores } from '../stores/index.js'
 import { migrate } from '../stores/migrate.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     db: Database
+    stores: Stores
   }
 }
 
@@ -27,3 +29,11 @@ async function database(app: FastifyInstance, opts: DatabasePluginOptions) {
 }
 
 export default fp(database, { name: 'database' })
+
+/** The repositories over the database; clients are read on every /token request, so a change reaches every instance within 5 s. */
+export const stores = fp(
+  async (app: FastifyInstance) => {
+    app.decorate('stores', createStores(app.db, { clientCacheMs: 5000 }))
+  },
+  { name: 'stores', dependencies: ['database'] },
+)

@@ -7,8 +7,6 @@ import { KeyRing } from '../keys/keyring.js'
 import { type KeyLifecycle, keyLifecycle } from '../keys/lifecycle.js'
 import { loadKek } from '../keys/sealing.js'
 import type { Clock } from '../lib/clock.js'
-import { auditStore } from '../stores/audit.js'
-import { keyStore } from '../stores/keys.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -19,19 +17,10 @@ declare module 'fastify' {
 
 async function keyring(app: FastifyInstance, opts: { config: Config; clock: Clock }) {
   const kek = loadKek(opts.config, (msg) => app.log.warn(msg))
-  const store = keyStore(app.db.prisma)
+  const { keys: store, families, audit } = app.stores
   const ring = new KeyRing(app.db, store, kek, opts.clock)
   await ring.bootstrap()
-  const lifecycle = keyLifecycle({
-    db: app.db,
-    store,
-    ring,
-    kek,
-    clock: opts.clock,
-    config: opts.config,
-    audit: auditStore(app.db.prisma, app.db),
-    log: app.log,
-  })
+  const lifecycle = keyLifecycle({ db: app.db, store, families, ring, kek, clock: opts.clock, config: opts.config, audit, log: app.log })
   await lifecycle.refresh(true)
   // Every instance polls: it sees another's rotation within KEY_RING_POLL, and moves keys on.
   if (opts.config.keyRingPoll > 0) {
@@ -42,4 +31,4 @@ async function keyring(app: FastifyInstance, opts: { config: Config; clock: Cloc
   app.decorate('keyLifecycle', lifecycle)
 }
 
-export default fp(keyring, { name: 'keyring', dependencies: ['database'] })
+export default fp(keyring, { name: 'keyring', dependencies: ['database', 'stores'] })

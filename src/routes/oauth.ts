@@ -8,6 +8,7 @@ import { InvalidClient, InvalidRequest, UnauthorizedClient, UnsupportedGrantType
 import type { TokenResult } from '../oauth/grants/types.js'
 import { oauthParams } from '../oauth/params.js'
 import type { RequestMeta } from '../oauth/tokens/service.js'
+import { tokenStatus } from '../oauth/tokens/status.js'
 import { TokenRejected, type VerifiedToken, verifyToken } from '../oauth/tokens/verify.js'
 import { IntrospectionResponse, TokenResponse } from '../schemas/oauth.js'
 
@@ -102,7 +103,7 @@ export default async function oauthRoutes(app: FastifyInstance) {
     if (client.public) throw new InvalidClient('Public clients may not introspect tokens.')
     if (!params.token) throw new InvalidRequest('token is required.')
     const verified = readToken(params.token)
-    if (!verified || !(await isLive(verified))) return { active: false }
+    if (!verified || (await tokenStatus(stores, verified, new Date(clock.now()))) !== 'active') return { active: false }
     const c = verified.claims
     return {
       active: true,
@@ -120,15 +121,4 @@ export default async function oauthRoutes(app: FastifyInstance) {
       roles: c.roles,
     }
   })
-
-  /** RFC 7662: active means not expired, not revoked, and (SPEC §3) of a live family. */
-  async function isLive({ kind, claims }: VerifiedToken): Promise<boolean> {
-    const now = new Date(clock.now())
-    if (kind === 'access' && (await stores.revocations.isRevoked(claims.jti))) return false
-    if (!claims.sid) return true
-    const family = await stores.families.findById(claims.sid)
-    if (!family || family.revokedAt || family.expiresAt <= now) return false
-    // A refresh token is live only while it is the family's current one.
-    return kind === 'access' || (family.currentJti === claims.jti && family.idleExpiresAt > now)
-  }
 }

@@ -1,5 +1,6 @@
-// Refresh-token families (SPEC §3): one per sign-in; exactly one usable token at a time.
-// Rotation is one conditional UPDATE … RETURNING: zero rows means spent, revoked or expired.
+// Refresh-token families (docs/tokens.md#refresh-families): one per sign-in; exactly one usable
+// token at a time. Rotation is one conditional UPDATE … RETURNING: zero rows means spent,
+// revoked or expired. What "live" means is defined here once, for JavaScript and for SQL.
 import { isUuid } from '../lib/ids.js'
 import type { PrismaClient, Session } from './database.js'
 
@@ -54,6 +55,22 @@ export interface Rotated {
   family: RotatedFamily
   role: 'user' | 'admin'
 }
+
+/**
+ * A family is live while it is not revoked and both its ends lie ahead: the absolute one
+ * (REFRESH_FAMILY_TTL, never moved) and the idle one (REFRESH_TOKEN_TTL from the last
+ * rotation). Only a live family's current refresh token refreshes, and only a live family's
+ * access tokens are active (docs/tokens.md#live-families).
+ */
+export function isLive(f: Pick<Family, 'revokedAt' | 'expiresAt' | 'idleExpiresAt'>, now: Date): boolean {
+  return f.revokedAt === null && f.expiresAt > now && f.idleExpiresAt > now
+}
+
+/** The same condition in SQL, over the table alias `f`, with `now` a placeholder such as `$7`. */
+const liveSql = (now: string) => `f.revoked_at IS NULL AND f.expires_at > ${now} AND f.idle_expires_at > ${now}`
+
+/** The same condition as a Prisma filter. */
+const liveWhere = (now: Date) => ({ revokedAt: null, expiresAt: { gt: now }, idleExpiresAt: { gt: now } })
 
 export function familyStore(prisma: PrismaClient, session: Session) {
   return {
@@ -111,8 +128,7 @@ export function familyStore(prisma: PrismaClient, session: Session) {
                 current_exp = t.exp, generation = f.generation + 1, rotated_at = $7, last_used_at = $7,
                 idle_expires_at = to_timestamp(t.exp)
            FROM users AS u, t
-          WHERE f.id = $1::uuid AND f.current_jti = $2 AND f.revoked_at IS NULL
-            AND f.expires_at > $7 AND f.idle_expires_at > $7
+          WHERE f.id = $1::uuid AND f.current_jti = $2 AND ${liveSql('$7')}
             AND string_to_array(f.scope, ' ') @> $8::text[]
             AND u.id = f.user_id AND u.disabled_at IS NULL
          RETURNING f.id, f.user_id AS "userId", f.client_id AS "clientId", f.scope, f.current_jti AS "currentJti",
@@ -141,10 +157,20 @@ export function familyStore(prisma: PrismaClient, session: Session) {
       return r.count
     },
 
+    /** True while a live family's current refresh token was signed by `kid` (the key must be kept). */
+    async anyLiveSignedBy(kid: string, now: Date): Promise<boolean> {
+      return (await prisma.refreshFamily.count({ where: { currentKid: kid, ...liveWhere(now) } })) > 0
+    },
+
+    /** Revokes every family whose current token `kid` signed (that key was compromised); returns how many. */
+    async revokeSignedBy(kid: string, reason: string, now: Date): Promise<number> {
+      return (await prisma.refreshFamily.updateMany({ where: { currentKid: kid, revokedAt: null }, data: { revokedAt: now, revokedReason: reason } })).count
+    },
+
     /** A user's live sessions, most recently used first. */
     listLive(userId: string, now: Date): Promise<Family[]> {
       return prisma.refreshFamily.findMany({
-        where: { userId, revokedAt: null, expiresAt: { gt: now }, idleExpiresAt: { gt: now } },
+        where: { userId, ...liveWhere(now) },
         orderBy: { lastUsedAt: 'desc' },
       })
     },

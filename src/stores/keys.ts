@@ -84,17 +84,6 @@ export function keyStore(prisma: PrismaClient) {
       const rows = await prisma.$queryRaw<{ f: string | null }[]>`SELECT string_agg(kid || ':' || state, ',' ORDER BY kid) AS f FROM signing_keys`
       return rows[0]?.f ?? ''
     },
-
-    /** True while a live family's current refresh token was signed by `kid`. */
-    async signsLiveRefreshTokens(kid: string, now: Date): Promise<boolean> {
-      const n = await prisma.refreshFamily.count({ where: { currentKid: kid, revokedAt: null, idleExpiresAt: { gt: now }, expiresAt: { gt: now } } })
-      return n > 0
-    },
-
-    /** Families whose current token the (compromised) key signed; returns how many. */
-    async revokeFamiliesSignedBy(kid: string, reason: string, now: Date): Promise<number> {
-      return (await prisma.refreshFamily.updateMany({ where: { currentKid: kid, revokedAt: null }, data: { revokedAt: now, revokedReason: reason } })).count
-    },
   }
 }
 

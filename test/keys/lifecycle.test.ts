@@ -50,10 +50,9 @@ eachLeg(t, async (t, leg) => {
     const oldActive = app.keys.signer.kid
     const oldNext = Object.keys(before).find((k) => before[k] === 'next')!
     const etag = (await app.inject('/.well-known/jwks.json')).headers.etag
+    clock.advance(15 * 60)
     const s = await signIn(app, client, user)
     t.equal(decode(s.access_token).header.kid, oldActive)
-
-    clock.advance(15 * 60)
     const res = await api('POST', '/admin/keys/rotate')
     t.equal(res.statusCode, 200)
     t.match(res.json(), { active: oldNext, previous: oldActive, emergency: false })

@@ -44,7 +44,7 @@ async function lifecycleOf({ config, db, stores }: Context) {
   const ring = new KeyRing(db, stores.keys, kek, systemClock)
   // Opening the ring checks the key-encryption key before anything is changed.
   await ring.load()
-  return keyLifecycle({ db, store: stores.keys, ring, kek, clock: systemClock, config, audit: stores.audit })
+  return keyLifecycle({ db, store: stores.keys, families: stores.families, ring, kek, clock: systemClock, config, audit: stores.audit })
 }
 
 export const rotateKeys: Runner = async (ctx, flags) => {

@@ -5,7 +5,7 @@ import type { Config } from '../../config/index.js'
 import type { KeyRing } from '../../keys/keyring.js'
 import type { Clock } from '../../lib/clock.js'
 import { epochSeconds } from '../../lib/clock.js'
-import type { Family } from '../../stores/families.js'
+import { type Family, isLive } from '../../stores/families.js'
 import type { Stores } from '../../stores/index.js'
 import { InvalidGrant, InvalidRequest } from '../errors.js'
 import { grantScope, parseScope } from '../scopes.js'
@@ -23,7 +23,7 @@ export function refreshTokenGrant(deps: { config: Config; stores: Stores; tokens
     const family = await stores.families.findById(sid)
     if (!family || family.clientId !== clientId) throw new InvalidGrant()
     if (family.revokedAt) throw new InvalidGrant('The refresh token has been revoked.')
-    if (family.expiresAt <= now || family.idleExpiresAt <= now) throw new InvalidGrant('The refresh token has expired; sign in again.')
+    if (!isLive(family, now)) throw new InvalidGrant('The refresh token has expired; sign in again.')
     const user = await stores.users.findById(family.userId)
     if (!user || user.disabledAt) {
       await stores.families.revokeAllOfUser(family.userId, 'user_disabled', now)

@@ -1,6 +1,7 @@
 // The one place Tessera verifies its own JWTs: RS256 only, our key ring only (never a key
-// named by `jku`, `x5u`, `jwk` or `x5c`), and `typ`, `iss`, `aud`, `exp`, `nbf` checked with a
-// small clock skew. Callers map the failure to their own RFC error.
+// named by `jku`, `x5u`, `jwk` or `x5c`), and `typ`, `iss`, `aud`, `exp`, `nbf` checked. Tessera
+// set `exp` itself, so it is honoured to the second; only `nbf` gets a small skew, for another
+// instance whose clock runs a little ahead. Callers map the failure to their own RFC error.
 //
 // The signature is checked with node:crypto, synchronously, on the calling thread: an RS256
 // verification (public exponent 65537) costs tens of microseconds, less than handing a job to
@@ -14,6 +15,7 @@ import { isUuid } from '../../lib/ids.js'
 import type { KeyState } from '../../stores/keys.js'
 import { ACCESS_TYP, REFRESH_TYP } from './sign.js'
 
+/** Seconds another instance's clock may run ahead of ours, for `nbf` only. */
 export const CLOCK_SKEW = 30
 
 /** Longer than any token Tessera issues; anything beyond is not parsed at all. */
@@ -121,6 +123,7 @@ export function verifyToken(token: string, kinds: TokenKind[], opts: VerifyOptio
     if (!aud.includes(audience)) throw new TokenRejected('wrong audience')
   }
   if (kind === 'refresh' && !(typeof claims.sid === 'string' && isUuid(claims.sid))) throw new TokenRejected('refresh token without a valid sid')
-  if (claims.exp <= opts.now - CLOCK_SKEW) throw new TokenRejected('token expired', true)
+  // RFC 7519 §4.1.4: not accepted on or after exp.
+  if (claims.exp <= opts.now) throw new TokenRejected('token expired', true)
   return { kind, kid, claims: claims as VerifiedToken['claims'] }
 }
