@@ -1,25 +1,25 @@
 // buildApp: registers every plugin and route on a new Fastify instance; never listens.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger } from 'fastify'
+import { setHashConcurrency } from './accounts/passwords.js'
 import type { Config } from './config/index.js'
 import { assertKekAvailable } from './keys/sealing.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { requestIdGenerator } from './lib/ids.js'
 import { lazyChild } from './lib/lazy-logger.js'
-import { setHashConcurrency } from './lib/passwords.js'
 import { Unavailable } from './oauth/errors.js'
 import contentTypes from './plugins/content-types.js'
-import database, { stores } from './plugins/database.js'
+import database from './plugins/database.js'
 import errors from './plugins/errors.js'
 import keyring from './plugins/keyring.js'
 import maintenance from './plugins/maintenance.js'
 import services from './plugins/services.js'
-import admin from './routes/admin.js'
-import health from './routes/health.js'
-import oauth from './routes/oauth.js'
-import users from './routes/users.js'
-import wellKnown from './routes/well-known.js'
-import type { Database } from './stores/database.js'
+import account from './routes/account/index.js'
+import admin from './routes/admin/index.js'
+import discovery from './routes/discovery/index.js'
+import health from './routes/health/index.js'
+import oauth from './routes/oauth/index.js'
+import type { Connection } from './stores/database.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -31,7 +31,7 @@ declare module 'fastify' {
 export interface AppOptions {
   config: Config
   /** An open database to use instead of opening one from the config (the caller closes it). */
-  db?: Database | undefined
+  db?: Connection | undefined
   clock?: Clock | undefined
   /** A pino logger (server.ts builds it); no logging when absent. */
   logger?: FastifyBaseLogger | undefined
@@ -88,18 +88,18 @@ export async function buildApp(opts: AppOptions) {
   // A production start without a key-encryption key stops before touching the database.
   assertKekAvailable(config)
 
-  await app.register(errors, { bodyLimit: config.bodyLimit })
+  await app.register(errors)
   await app.register(contentTypes)
   await app.register(database, { config, db: opts.db })
-  await app.register(stores)
   await app.register(keyring, { config, clock: app.clock })
   await app.register(services)
   await app.register(maintenance)
 
-  await app.register(wellKnown, { config })
+  // Each route group is its own encapsulated context, with its own error handler.
+  await app.register(discovery)
   await app.register(health)
   await app.register(oauth)
-  await app.register(users)
+  await app.register(account)
   await app.register(admin, { prefix: '/admin' })
   return app
 }

@@ -2,7 +2,8 @@
 import closeWithGrace from 'close-with-grace'
 import pino from 'pino'
 import { type App, buildApp } from './app.js'
-import { type Config, ConfigError, loadConfig } from './config/index.js'
+import { type Config, loadConfig } from './config/index.js'
+import { OperatorError } from './lib/errors.js'
 import { loggerOptions } from './lib/logger.js'
 
 async function main() {
@@ -10,7 +11,7 @@ async function main() {
   try {
     config = loadConfig()
   } catch (err) {
-    if (err instanceof ConfigError) fail(err.message)
+    if (err instanceof OperatorError) fail(err.message)
     throw err
   }
   const logger = pino(loggerOptions(config.logLevel))

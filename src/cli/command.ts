@@ -1,7 +1,9 @@
 // What a `tessera` command is: its words and flags (cheap, for parsing and --help), and a
 // runner over the open database, loaded only when the command runs.
+import type { AuditTrail } from '../audit/trail.js'
 import type { Config } from '../config/index.js'
-import type { Database } from '../stores/database.js'
+import { OperatorError } from '../lib/errors.js'
+import type { Connection } from '../stores/database.js'
 import type { Stores } from '../stores/index.js'
 
 export interface OptionSpec {
@@ -22,8 +24,10 @@ export type Flags = Record<string, string | boolean | string[] | undefined>
 
 export interface Context {
   config: Config
-  db: Database
+  db: Connection
   stores: Stores
+  /** The audit trail; a failed write fails the command. */
+  audit: AuditTrail
   /** All of standard input, for secrets that must not be on the command line. */
   stdin(): Promise<string>
 }
@@ -50,7 +54,7 @@ export interface Command {
 }
 
 /** A bad command line: unknown command or flag, a flag missing. Exit code 2. */
-export class UsageError extends Error {
+export class UsageError extends OperatorError {
   override name = 'UsageError'
 }
 

@@ -3,8 +3,9 @@
 // into exactly one line on stderr. Exit codes: 0 ok, 1 failed, 2 bad command line.
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { isDatabaseUnavailable } from '../lib/db-errors.js'
+import { OperatorError } from '../lib/errors.js'
 import { OAuthError } from '../oauth/errors.js'
+import { isDatabaseUnavailable } from '../stores/db-errors.js'
 import { type Command, type Flags, type OptionSpec, UsageError } from './command.js'
 import { COMMANDS } from './commands.js'
 
@@ -41,11 +42,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
       return EXIT.ok
     }
     // Loaded now, not at start: --help and usage errors answer at once.
-    const [{ loadConfig }, { openDatabase }, { createStores }, { assertMigrated }, runner] = await Promise.all([
+    const [{ loadConfig }, { openDatabase }, { createStores }, { assertMigrated }, { auditTrail }, runner] = await Promise.all([
       import('../config/index.js'),
       import('../stores/database.js'),
       import('../stores/index.js'),
       import('./schema.js'),
+      import('../audit/trail.js'),
       command.load(),
     ])
     const config = loadConfig(io.env, io.cwd)
@@ -54,7 +56,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const db = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, poolSize: 2 })
     try {
       if (command.needsSchema) await assertMigrated(db)
-      const out = await runner({ config, db, stores: createStores(db), stdin: io.stdin }, flags)
+      const stores = createStores(db)
+      const out = await runner({ config, db, stores, audit: auditTrail(stores.audit), stdin: io.stdin }, flags)
       // Printed before closing: a client's secret must reach the user even if closing fails.
       io.stdout(flags.json ? `${JSON.stringify(out.json, null, 2)}\n` : `${out.text}\n`)
     } finally {
@@ -175,13 +178,10 @@ function parseError(err: NodeJS.ErrnoException): string {
   }
 }
 
-/** Errors whose message is written for the operator (by name: their modules load lazily). */
-const PLAIN = new Set(['UsageError', 'ConfigError', 'DatabaseUnavailable', 'SchemaOutdated', 'MigrationError', 'KeyEncryptionError'])
-
 function describe(err: unknown): string {
   // Validation from the services (email taken, bad grant…): the same text the API answers with.
   if (err instanceof OAuthError) return err.description
-  if (err instanceof Error && PLAIN.has(err.name)) return err.message
+  if (err instanceof OperatorError) return err.message
   if (isDatabaseUnavailable(err)) return `the database is unavailable: ${(err as Error).message}`
   return `unexpected error: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`
 }

@@ -1,8 +1,9 @@
 // Before a command reads or writes tables: is the schema up to date? Read-only; creates nothing.
+import { OperatorError } from '../lib/errors.js'
 import type { Session } from '../stores/database.js'
 import { pendingMigrations } from '../stores/migrate.js'
 
-export class SchemaOutdated extends Error {
+export class SchemaOutdated extends OperatorError {
   override name = 'SchemaOutdated'
 }
 

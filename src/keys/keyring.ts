@@ -21,7 +21,8 @@ export interface PublicJwk {
   alg: typeof ALG
 }
 
-export interface Signer {
+/** A private key that signs, and the kid its tokens name. */
+export interface SigningKey {
   kid: string
   /** Imported once; node:crypto signs with it off the event loop (see oauth/tokens/sign.ts). */
   key: KeyObject
@@ -48,11 +49,11 @@ export async function newKeyPair(kek: Buffer): Promise<{ kid: string; publicJwk:
 }
 
 export class KeyRing {
-  #signer: Signer | undefined
+  #signer: SigningKey | undefined
   #verify = new Map<string, VerificationKey>()
   #jwks = { body: '{"keys":[]}', bytes: Buffer.from('{"keys":[]}'), etag: '"empty"' }
   #keys: StoredKey[] = []
-  #privateCache = new Map<string, Signer>()
+  #privateCache = new Map<string, SigningKey>()
 
   constructor(
     private readonly db: Database,
@@ -62,7 +63,7 @@ export class KeyRing {
   ) {}
 
   /** The key that signs now; throws if the ring has none (readiness reports it). */
-  get signer(): Signer {
+  get signer(): SigningKey {
     if (!this.#signer) throw new Error('no active signing key loaded')
     return this.#signer
   }
@@ -88,7 +89,7 @@ export class KeyRing {
    * The private key of any key still in the ring, for signing a family's current refresh
    * token again (SPEC §3 leeway) after the key that first signed it stopped being active.
    */
-  async signerFor(kid: string): Promise<Signer | undefined> {
+  async signerFor(kid: string): Promise<SigningKey | undefined> {
     if (this.#signer?.kid === kid) return this.#signer
     const cached = this.#privateCache.get(kid)
     if (cached) return cached
@@ -120,7 +121,7 @@ export class KeyRing {
   async load(): Promise<void> {
     const keys = await this.store.all()
     const verify = new Map<string, VerificationKey>()
-    let signer: Signer | undefined
+    let signer: SigningKey | undefined
     for (const k of keys) {
       const key = createPublicKey({ key: { kty: 'RSA', n: k.publicJwk.n, e: k.publicJwk.e }, format: 'jwk' })
       verify.set(k.kid, { kid: k.kid, state: k.state, key })

@@ -4,10 +4,10 @@
 // `keys` lock, and every instance picks it up by polling the ring's fingerprint.
 import { createPrivateKey, type KeyObject } from 'node:crypto'
 import { calculateJwkThumbprint } from 'jose'
+import type { AuditTrail } from '../audit/trail.js'
 import type { Config } from '../config/index.js'
 import type { Clock } from '../lib/clock.js'
 import { Conflict, InvalidRequest, NotFound } from '../oauth/errors.js'
-import type { AuditStore } from '../stores/audit.js'
 import type { Database } from '../stores/database.js'
 import type { FamilyStore } from '../stores/families.js'
 import type { KeyState, KeyStore, StoredKey } from '../stores/keys.js'
@@ -33,7 +33,7 @@ export interface LifecycleDeps {
   kek: Buffer
   clock: Clock
   config: Config
-  audit: AuditStore
+  audit: AuditTrail
   log?: { info(o: object, msg: string): void; warn(o: object, msg: string): void; error(o: object, msg: string): void }
 }
 
@@ -102,7 +102,7 @@ export function keyLifecycle(deps: LifecycleDeps) {
       return result
     },
 
-    async retire(kid: string, actor: string | null = null): Promise<StoredKey['state'] | 'deleted'> {
+    async retire(kid: string, actor: string | null = null): Promise<'retired' | 'deleted'> {
       const outcome = await db.withLock('keys', async () => {
         const key = (await store.all()).find((k) => k.kid === kid)
         if (!key) throw new NotFound(`No signing key with kid ${kid}.`)

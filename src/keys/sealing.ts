@@ -2,13 +2,14 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { OperatorError } from '../lib/errors.js'
 
-export class KeyEncryptionError extends Error {
+export class KeyEncryptionError extends OperatorError {
   override name = 'KeyEncryptionError'
 }
 
 export interface KekSource {
-  env: string
+  nodeEnv: string
   keyEncryptionKey: Buffer | undefined
   keyFile: string
 }
@@ -30,7 +31,7 @@ export function loadKek(source: KekSource, log: (msg: string) => void = () => {}
     if (!/^[0-9a-f]{64}$/i.test(text)) throw new KeyEncryptionError(`${source.keyFile} does not hold a 32-byte hex key`)
     return Buffer.from(text, 'hex')
   }
-  if (source.env === 'production') {
+  if (source.nodeEnv === 'production') {
     throw new KeyEncryptionError('KEY_ENCRYPTION_KEY is required in production (32 bytes, hex or base64: `openssl rand -hex 32`)')
   }
   const key = randomBytes(32)
@@ -52,7 +53,7 @@ export function loadKek(source: KekSource, log: (msg: string) => void = () => {}
  * (production with neither KEY_ENCRYPTION_KEY nor a key file). Creates nothing.
  */
 export function assertKekAvailable(source: KekSource): void {
-  if (source.keyEncryptionKey || source.env !== 'production' || existsSync(source.keyFile)) return
+  if (source.keyEncryptionKey || source.nodeEnv !== 'production' || existsSync(source.keyFile)) return
   throw new KeyEncryptionError('KEY_ENCRYPTION_KEY is required in production (32 bytes, hex or base64: `openssl rand -hex 32`)')
 }
 

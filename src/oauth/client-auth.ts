@@ -4,7 +4,9 @@ import { safeEqual, sha256 } from '../lib/secrets.js'
 import type { Client, ClientStore } from '../stores/clients.js'
 import { InvalidClient, InvalidRequest } from './errors.js'
 
-export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none'
+/** The client authentication methods of RFC 6749 §2.3 that Tessera accepts (the metadata lists them). */
+export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const
+export type AuthMethod = (typeof AUTH_METHODS)[number]
 
 export interface AuthenticatedClient {
   client: Client
@@ -36,7 +38,7 @@ function parseBasic(header: string): { id: string; secret: string } {
 export async function authenticateClient(
   clients: Pick<ClientStore, 'findById'>,
   authorization: string | undefined,
-  params: Record<string, string>,
+  params: { client_id?: string | undefined; client_secret?: string | undefined },
 ): Promise<AuthenticatedClient> {
   let id: string | undefined
   let secret: string | undefined

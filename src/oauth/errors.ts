@@ -1,11 +1,14 @@
 // One error type for every answer that is not a success: the RFC 6749 §5.2 shape
-// `{error, error_description}`, a status, and headers. Private detail goes to the log only.
+// `{error, error_description}` (docs/errors.md), a status, and headers. Throw a subclass with a
+// safe description; anything the client must not see goes in `because()`, which is logged only.
 
 export class OAuthError extends Error {
   override name = 'OAuthError'
   readonly headers: Record<string, string> = {}
   /** Extra members of the body (validation `details`). */
   details?: unknown
+  /** Why, for the log only: never sent (which check failed, on what). */
+  reason?: string
 
   constructor(
     readonly error: string,
@@ -13,6 +16,12 @@ export class OAuthError extends Error {
     readonly description: string,
   ) {
     super(description)
+  }
+
+  /** Attaches the private reason that the log shows and the client never sees. */
+  because(reason: string): this {
+    this.reason = reason
+    return this
   }
 
   toJSON(): Record<string, unknown> {
@@ -57,12 +66,6 @@ export class UnsupportedGrantType extends OAuthError {
 export class InvalidScope extends OAuthError {
   constructor(description = 'The requested scope is invalid or exceeds what the client may ask for.') {
     super('invalid_scope', 400, description)
-  }
-}
-
-export class UnsupportedTokenType extends OAuthError {
-  constructor(description = 'The token type is not supported.') {
-    super('unsupported_token_type', 400, description)
   }
 }
 

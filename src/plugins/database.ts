@@ -1,8 +1,10 @@
-// Opens the database (or takes one given), applies pending migrations, closes it on shutdown.
+// Opens the database (or takes one given), applies pending migrations, builds the repositories
+// and the audit trail over it, and closes it on shutdown.
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { type AuditTrail, auditTrail } from '../audit/trail.js'
 import type { Config } from '../config/index.js'
-import { type Database, openDatabase } from '../stores/database.js'
+import { type Connection, type Database, openDatabase } from '../stores/database.js'
 import { createStores, type Stores } from '../stores/index.js'
 import { migrate } from '../stores/migrate.js'
 
@@ -10,13 +12,14 @@ declare module 'fastify' {
   interface FastifyInstance {
     db: Database
     stores: Stores
+    audit: AuditTrail
   }
 }
 
 export interface DatabasePluginOptions {
   config: Config
   /** An already open database (tests, the CLI); the caller closes it. */
-  db?: Database | undefined
+  db?: Connection | undefined
 }
 
 async function database(app: FastifyInstance, opts: DatabasePluginOptions) {
@@ -25,15 +28,13 @@ async function database(app: FastifyInstance, opts: DatabasePluginOptions) {
   const { applied, modified } = await migrate(db)
   if (applied.length) app.log.info({ applied }, 'applied migrations')
   if (modified.length) app.log.warn({ modified }, 'migrations changed after they were applied')
-  app.decorate('db', db)
+  // The rest of Tessera gets the narrow Database and the repositories, never the connection
+  // itself. Clients are read on every /token request: cached, a change reaches every instance
+  // within 5 s.
+  app.decorate('db', db as Database)
+  const stores = createStores(db, { clientCacheMs: 5000 })
+  app.decorate('stores', stores)
+  app.decorate('audit', auditTrail(stores.audit, app.log))
 }
 
 export default fp(database, { name: 'database' })
-
-/** The repositories over the database; clients are read on every /token request, so a change reaches every instance within 5 s. */
-export const stores = fp(
-  async (app: FastifyInstance) => {
-    app.decorate('stores', createStores(app.db, { clientCacheMs: 5000 }))
-  },
-  { name: 'stores', dependencies: ['database'] },
-)

@@ -17,10 +17,10 @@ declare module 'fastify' {
 
 async function keyring(app: FastifyInstance, opts: { config: Config; clock: Clock }) {
   const kek = loadKek(opts.config, (msg) => app.log.warn(msg))
-  const { keys: store, families, audit } = app.stores
+  const { keys: store, families } = app.stores
   const ring = new KeyRing(app.db, store, kek, opts.clock)
   await ring.bootstrap()
-  const lifecycle = keyLifecycle({ db: app.db, store, families, ring, kek, clock: opts.clock, config: opts.config, audit, log: app.log })
+  const lifecycle = keyLifecycle({ db: app.db, store, families, ring, kek, clock: opts.clock, config: opts.config, audit: app.audit, log: app.log })
   await lifecycle.refresh(true)
   // Every instance polls: it sees another's rotation within KEY_RING_POLL, and moves keys on.
   if (opts.config.keyRingPoll > 0) {
@@ -31,4 +31,4 @@ async function keyring(app: FastifyInstance, opts: { config: Config; clock: Cloc
   app.decorate('keyLifecycle', lifecycle)
 }
 
-export default fp(keyring, { name: 'keyring', dependencies: ['database', 'stores'] })
+export default fp(keyring, { name: 'keyring', dependencies: ['database'] })

@@ -1,14 +1,13 @@
-// The domain services every route uses, built once from the database, key ring and clock.
+// The token service and the grant registry, built once from the stores, key ring and clock.
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { createGrants } from '../oauth/grants/index.js'
-import type { GrantHandler } from '../oauth/grants/types.js'
+import { createGrants, type GrantRegistry } from '../oauth/grants/index.js'
 import { type TokenService, tokenService } from '../oauth/tokens/service.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     tokens: TokenService
-    grants: Map<string, GrantHandler>
+    grants: GrantRegistry
   }
 }
 
@@ -16,7 +15,7 @@ async function services(app: FastifyInstance) {
   const { stores } = app
   const tokens = tokenService({ config: app.config, keys: app.keys, clock: app.clock, families: stores.families })
   app.decorate('tokens', tokens)
-  app.decorate('grants', createGrants({ config: app.config, stores, tokens, keys: app.keys, clock: app.clock }))
+  app.decorate('grants', createGrants({ config: app.config, stores, tokens, keys: app.keys, audit: app.audit, clock: app.clock }))
 }
 
-export default fp(services, { name: 'services', dependencies: ['stores', 'keyring'] })
+export default fp(services, { name: 'services', dependencies: ['database', 'keyring'] })

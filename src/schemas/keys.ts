@@ -22,3 +22,5 @@ export const RotationView = Type.Object({
 })
 
 export const KidParams = Type.Object({ kid: Type.String({ pattern: '^[A-Za-z0-9_-]{1,128}$' }) })
+
+export const RetiredView = Type.Object({ kid: Type.String(), state: Type.Union([Type.Literal('retired'), Type.Literal('deleted')]) })

@@ -1,12 +1,48 @@
-// Schemas of the OAuth endpoints' answers (RFC 6749 §5.1, RFC 7662 §2.2). Response schemas
-// serialise fast and drop anything not declared.
+// Schemas of the OAuth endpoints (RFC 6749 §5.1, RFC 7009 §2.1, RFC 7662 §2): what they read and
+// what they answer. Response schemas serialise fast and drop anything not declared. Requests
+// are forms or JSON objects of strings; unknown parameters are ignored (RFC 6749 §3.1).
 import Type from 'typebox'
+import { ClientCredentialsParams } from '../oauth/grants/client_credentials.js'
+import { PasswordParams } from '../oauth/grants/password.js'
+import { RefreshTokenParams } from '../oauth/grants/refresh_token.js'
+import { TokenParam } from '../oauth/params.js'
 
-export const ErrorBody = Type.Object({
-  error: Type.String(),
-  error_description: Type.String(),
-  details: Type.Optional(Type.Array(Type.Unknown())),
+/** client_secret_post and none (RFC 6749 §2.3.1); client_secret_basic uses the Authorization header instead. */
+export const ClientAuthParams = Type.Object({
+  client_id: Type.Optional(Type.String({ maxLength: 256 })),
+  client_secret: Type.Optional(Type.String({ maxLength: 256 })),
 })
+
+/** POST /token: grant_type, client authentication, and every parameter some grant reads (each grant checks its own). */
+export const TokenRequest = Type.Object(
+  {
+    grant_type: Type.String({ maxLength: 128, description: 'password, refresh_token or client_credentials.' }),
+    ...ClientAuthParams.properties,
+    ...Type.Partial(PasswordParams).properties,
+    ...Type.Partial(RefreshTokenParams).properties,
+    ...Type.Partial(ClientCredentialsParams).properties,
+  },
+  { additionalProperties: true },
+)
+
+export const RevokeRequest = Type.Object(
+  {
+    // Optional: a browser client revokes the refresh token in its cookie.
+    token: Type.Optional(TokenParam),
+    token_type_hint: Type.Optional(Type.String({ maxLength: 64, description: 'access_token or refresh_token; Tessera tells them apart itself.' })),
+    ...ClientAuthParams.properties,
+  },
+  { additionalProperties: true },
+)
+
+export const IntrospectRequest = Type.Object(
+  {
+    token: TokenParam,
+    token_type_hint: Type.Optional(Type.String({ maxLength: 64 })),
+    ...ClientAuthParams.properties,
+  },
+  { additionalProperties: true },
+)
 
 export const TokenResponse = Type.Object({
   access_token: Type.String(),

@@ -1,4 +1,4 @@
-// Account schemas: sign-up input and the profile shapes shown to users.
+// Account schemas: sign-up input and the views of an account shown to its owner.
 import Type from 'typebox'
 
 export const SignUpBody = Type.Object(
@@ -11,6 +11,7 @@ export const SignUpBody = Type.Object(
   { additionalProperties: false },
 )
 
+/** An account as its owner and admins see it: never the password hash. */
 export const UserView = Type.Object({
   id: Type.String(),
   email: Type.String(),
@@ -19,11 +20,5 @@ export const UserView = Type.Object({
   created_at: Type.String(),
 })
 
-export const ProfileView = Type.Object({
-  sub: Type.String(),
-  id: Type.String(),
-  email: Type.String(),
-  name: Type.Union([Type.String(), Type.Null()]),
-  role: Type.String(),
-  created_at: Type.String(),
-})
+/** /me and /userinfo: the account, and `sub` as OpenID Connect names the subject. */
+export const ProfileView = Type.Object({ sub: Type.String(), ...UserView.properties })

@@ -7,10 +7,11 @@ import { PrismaPg } from '@prisma/adapter-pg'
 import pg from 'pg'
 import { PrismaPGlite } from 'pglite-prisma-adapter'
 import { PrismaClient } from '../generated/prisma/client.js'
+import { OperatorError } from '../lib/errors.js'
 
 export type { PrismaClient }
 
-/** A connection for raw SQL that must stay on one session (locks, migrations). */
+/** Raw SQL on one connection or on the pool. Only src/stores/ writes SQL. */
 export interface Session {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>
   /**
@@ -22,18 +23,30 @@ export interface Session {
   exec(sql: string): Promise<void>
 }
 
-export interface Database extends Session {
+/** The database as the rest of Tessera sees it: which kind, is it there, a lock, and close. */
+export interface Database {
   readonly kind: 'postgres' | 'pglite'
-  readonly prisma: PrismaClient
+  /** Resolves when the database answers within `timeoutMs`; throws otherwise (readiness). */
+  ping(timeoutMs: number): Promise<void>
   /**
    * Runs `fn` holding a lock that every Tessera process on this database respects
    * (a Postgres advisory lock; PGlite admits one process, so a promise chain suffices).
    */
-  withLock<T>(name: string, fn: (session: Session) => Promise<T>): Promise<T>
+  withLock<T>(name: string, fn: () => Promise<T>): Promise<T>
   close(): Promise<void>
 }
 
-export class DatabaseUnavailable extends Error {
+/**
+ * What src/stores/ (and tests) use on top: the Prisma client, raw SQL, and raw SQL on the
+ * lock's own connection (migrations). openDatabase returns it; everything else is handed the
+ * narrower Database.
+ */
+export interface Connection extends Database, Session {
+  readonly prisma: PrismaClient
+  withLockedSession<T>(name: string, fn: (session: Session) => Promise<T>): Promise<T>
+}
+
+export class DatabaseUnavailable extends OperatorError {
   override name = 'DatabaseUnavailable'
 }
 
@@ -44,7 +57,7 @@ export interface DatabaseOptions {
   poolSize?: number
 }
 
-export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+export async function openDatabase(options: DatabaseOptions): Promise<Connection> {
   return options.databaseUrl ? openPostgres(options.databaseUrl, options.poolSize ?? 10) : openPglite(options.pgliteDir)
 }
 
@@ -55,7 +68,7 @@ function lockKey(name: string): bigint {
   return h
 }
 
-async function openPostgres(connectionString: string, max: number): Promise<Database> {
+async function openPostgres(connectionString: string, max: number): Promise<Connection> {
   const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5000 })
   // An idle client losing its server (restart, failover) must not crash the process.
   pool.on('error', () => {})
@@ -73,29 +86,43 @@ async function openPostgres(connectionString: string, max: number): Promise<Data
       await c.query(sql)
     },
   })
+  const withLockedSession = async <T>(name: string, fn: (session: Session) => Promise<T>): Promise<T> => {
+    const client = await pool.connect()
+    const key = lockKey(name).toString()
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [key])
+      try {
+        return await fn(sessionOf(client))
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [key])
+      }
+    } finally {
+      client.release()
+    }
+  }
+  const session = sessionOf(pool)
   return {
     kind: 'postgres',
     prisma,
-    ...sessionOf(pool),
-    async withLock(name, fn) {
-      const client = await pool.connect()
-      const key = lockKey(name).toString()
-      try {
-        await client.query('SELECT pg_advisory_lock($1)', [key])
-        try {
-          return await fn(sessionOf(client))
-        } finally {
-          await client.query('SELECT pg_advisory_unlock($1)', [key])
-        }
-      } finally {
-        client.release()
-      }
-    },
+    ...session,
+    ping: (ms) => withTimeout(session.query('SELECT 1'), ms).then(() => {}),
+    withLockedSession,
+    withLock: (name, fn) => withLockedSession(name, () => fn()),
     close: once(async () => {
       await prisma.$disconnect()
       await pool.end()
     }),
   }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new DatabaseUnavailable(`the database did not answer within ${ms} ms`)), ms)
+    }),
+  ])
 }
 
 /** Closing twice (a test, then its teardown; a signal during shutdown) is harmless. */
@@ -115,7 +142,7 @@ export function redactUrl(url: string): string {
   }
 }
 
-async function openPglite(dir: string): Promise<Database> {
+async function openPglite(dir: string): Promise<Connection> {
   const inMemory = dir.startsWith('memory://')
   const release = inMemory ? () => {} : lockDirectory(dir)
   let db: PGlite
@@ -134,15 +161,18 @@ async function openPglite(dir: string): Promise<Database> {
     },
   }
   let chain: Promise<unknown> = Promise.resolve()
+  const withLockedSession = <T>(_name: string, fn: (session: Session) => Promise<T>): Promise<T> => {
+    const run = chain.then(() => fn(session))
+    chain = run.catch(() => {})
+    return run
+  }
   return {
     kind: 'pglite',
     prisma,
     ...session,
-    withLock(_name, fn) {
-      const run = chain.then(() => fn(session))
-      chain = run.catch(() => {})
-      return run
-    },
+    ping: (ms) => withTimeout(session.query('SELECT 1'), ms).then(() => {}),
+    withLockedSession,
+    withLock: (name, fn) => withLockedSession(name, () => fn()),
     close: once(async () => {
       await prisma.$disconnect()
       await db.close()

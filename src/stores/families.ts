@@ -26,8 +26,11 @@ export interface Family {
   lastUsedAt: Date
 }
 
-/** The token a family holds now: enough to sign it again byte for byte. */
-export interface CurrentToken {
+/**
+ * A refresh token to be made a family's current one, as the token service chose it. Its `exp`
+ * is the idle lifetime from `iat`; the store caps it at the family's absolute end.
+ */
+export interface NextToken {
   jti: string
   kid: string
   iat: number
@@ -39,20 +42,19 @@ export interface NewFamily {
   userId: string
   clientId: string
   scope: string
-  token: CurrentToken
+  token: NextToken
   expiresAt: Date
-  idleExpiresAt: Date
   userAgent: string | null
   ip: string | null
   now: Date
 }
 
-/** What signing a family's current refresh token needs. */
-export type RotatedFamily = Pick<Family, 'id' | 'userId' | 'clientId' | 'scope' | 'currentJti' | 'currentKid' | 'currentIat' | 'currentExp'>
+/** What signing a family's current refresh token needs (again, byte for byte). */
+export type SignableFamily = Pick<Family, 'id' | 'userId' | 'clientId' | 'scope' | 'currentJti' | 'currentKid' | 'currentIat' | 'currentExp'>
 
-/** What a winning rotation returns: the family and the role of its (enabled) user. */
-export interface Rotated {
-  family: RotatedFamily
+/** What a rotation that won returns: the family with its new token, and the role of its (enabled) user. */
+export interface RotationWin {
+  family: SignableFamily
   role: 'user' | 'admin'
 }
 
@@ -72,28 +74,27 @@ const liveSql = (now: string) => `f.revoked_at IS NULL AND f.expires_at > ${now}
 /** The same condition as a Prisma filter. */
 const liveWhere = (now: Date) => ({ revokedAt: null, expiresAt: { gt: now }, idleExpiresAt: { gt: now } })
 
+/** A token's exp, never past its family's absolute end: the one rule for the first token and every rotation. */
+const cappedExp = (exp: string, familyEnd: string) => `LEAST(${exp}::int, floor(extract(epoch FROM ${familyEnd}))::int)`
+
+const SIGNABLE = `f.id, f.user_id AS "userId", f.client_id AS "clientId", f.scope, f.current_jti AS "currentJti",
+                  f.current_kid AS "currentKid", f.current_iat AS "currentIat", f.current_exp AS "currentExp"`
+
 export function familyStore(prisma: PrismaClient, session: Session) {
   return {
-    /** Inserts a new family; returns what signing its first refresh token needs. */
-    async start(f: NewFamily): Promise<RotatedFamily> {
+    /** Inserts a new family whose current token is `f.token`; returns what signing it needs. */
+    async start(f: NewFamily): Promise<SignableFamily> {
       // Raw SQL, as rotate: one per sign-in, and Prisma's create reads the whole row back.
-      await session.prepared(
+      const rows = await session.prepared<SignableFamily>(
         'tessera_start_family',
-        `INSERT INTO refresh_families (id, user_id, client_id, scope, current_jti, current_kid, current_iat, current_exp,
-                                       expires_at, idle_expires_at, user_agent, ip, created_at, last_used_at)
-         VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
-        [f.id, f.userId, f.clientId, f.scope, f.token.jti, f.token.kid, f.token.iat, f.token.exp, f.expiresAt, f.idleExpiresAt, f.userAgent, f.ip, f.now],
+        `WITH t AS (SELECT ${cappedExp('$8', '$9::timestamptz')} AS exp)
+         INSERT INTO refresh_families AS f (id, user_id, client_id, scope, current_jti, current_kid, current_iat, current_exp,
+                                            expires_at, idle_expires_at, user_agent, ip, created_at, last_used_at)
+         SELECT $1::uuid, $2::uuid, $3, $4, $5, $6, $7, t.exp, $9, to_timestamp(t.exp), $10, $11, $12, $12 FROM t
+         RETURNING ${SIGNABLE}`,
+        [f.id, f.userId, f.clientId, f.scope, f.token.jti, f.token.kid, f.token.iat, f.token.exp, f.expiresAt, f.userAgent, f.ip, f.now],
       )
-      return {
-        id: f.id,
-        userId: f.userId,
-        clientId: f.clientId,
-        scope: f.scope,
-        currentJti: f.token.jti,
-        currentKid: f.token.kid,
-        currentIat: f.token.iat,
-        currentExp: f.token.exp,
-      }
+      return rows[0]!
     },
 
     findById(id: string): Promise<Family | null> {
@@ -105,24 +106,15 @@ export function familyStore(prisma: PrismaClient, session: Session) {
      * Spends `presentedJti` and makes `next` the family's token, if and only if the presented
      * token is the current one of a live family whose user is enabled (and whose scope covers
      * `withinScope`). One statement, one round trip: two concurrent refreshes with the same
-     * token cannot both win, on any number of instances. The new token expires after the idle
-     * lifetime but never past the family's absolute end, computed here too.
+     * token cannot both win, on any number of instances.
      */
-    async rotate(r: {
-      id: string
-      presentedJti: string
-      next: { jti: string; kid: string; iat: number }
-      idleTtl: number
-      now: Date
-      withinScope?: string[] | undefined
-    }): Promise<Rotated | null> {
+    async rotate(r: { id: string; presentedJti: string; next: NextToken; now: Date; withinScope?: string[] | undefined }): Promise<RotationWin | null> {
       const { next, now } = r
       // Raw SQL through the driver, not Prisma: this is the hottest write in Tessera, and the
       // query engine's overhead showed in the profile. Only what the response needs comes back.
-      const rows = await session.prepared<RotatedFamily & { role: 'user' | 'admin' }>(
+      const rows = await session.prepared<SignableFamily & { role: 'user' | 'admin' }>(
         'tessera_rotate_family',
-        `WITH t AS (SELECT LEAST($4::int, floor(extract(epoch FROM f.expires_at))::int) AS exp
-                      FROM refresh_families AS f WHERE f.id = $1::uuid)
+        `WITH t AS (SELECT ${cappedExp('$4', 'f.expires_at')} AS exp FROM refresh_families AS f WHERE f.id = $1::uuid)
          UPDATE refresh_families AS f
             SET previous_jti = f.current_jti, current_jti = $3, current_kid = $5, current_iat = $6,
                 current_exp = t.exp, generation = f.generation + 1, rotated_at = $7, last_used_at = $7,
@@ -131,10 +123,8 @@ export function familyStore(prisma: PrismaClient, session: Session) {
           WHERE f.id = $1::uuid AND f.current_jti = $2 AND ${liveSql('$7')}
             AND string_to_array(f.scope, ' ') @> $8::text[]
             AND u.id = f.user_id AND u.disabled_at IS NULL
-         RETURNING f.id, f.user_id AS "userId", f.client_id AS "clientId", f.scope, f.current_jti AS "currentJti",
-                   f.current_kid AS "currentKid", f.current_iat AS "currentIat", f.current_exp AS "currentExp",
-                   u.role::text AS role`,
-        [r.id, r.presentedJti, next.jti, next.iat + r.idleTtl, next.kid, next.iat, now, r.withinScope ?? []],
+         RETURNING ${SIGNABLE}, u.role::text AS role`,
+        [r.id, r.presentedJti, next.jti, next.exp, next.kid, next.iat, now, r.withinScope ?? []],
       )
       const row = rows[0]
       if (!row) return null
@@ -148,12 +138,9 @@ export function familyStore(prisma: PrismaClient, session: Session) {
       return r.count === 1
     },
 
-    /** Revokes every live family of a user, but `exceptId`; returns how many. */
-    async revokeAllOfUser(userId: string, reason: string, now: Date, exceptId?: string): Promise<number> {
-      const r = await prisma.refreshFamily.updateMany({
-        where: { userId, revokedAt: null, ...(exceptId ? { id: { not: exceptId } } : {}) },
-        data: { revokedAt: now, revokedReason: reason },
-      })
+    /** Revokes every live family of a user; returns how many. */
+    async revokeAllOfUser(userId: string, reason: string, now: Date): Promise<number> {
+      const r = await prisma.refreshFamily.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: now, revokedReason: reason } })
       return r.count
     },
 
@@ -165,14 +152,6 @@ export function familyStore(prisma: PrismaClient, session: Session) {
     /** Revokes every family whose current token `kid` signed (that key was compromised); returns how many. */
     async revokeSignedBy(kid: string, reason: string, now: Date): Promise<number> {
       return (await prisma.refreshFamily.updateMany({ where: { currentKid: kid, revokedAt: null }, data: { revokedAt: now, revokedReason: reason } })).count
-    },
-
-    /** A user's live sessions, most recently used first. */
-    listLive(userId: string, now: Date): Promise<Family[]> {
-      return prisma.refreshFamily.findMany({
-        where: { userId, ...liveWhere(now) },
-        orderBy: { lastUsedAt: 'desc' },
-      })
     },
   }
 }

@@ -1,13 +1,13 @@
-// All repositories over one Prisma client.
+// All repositories over one database connection: the only code that sees the Prisma client.
 import { auditStore } from './audit.js'
 import { cachedClientStore, clientStore } from './clients.js'
-import type { Database } from './database.js'
+import type { Connection } from './database.js'
 import { familyStore } from './families.js'
 import { keyStore } from './keys.js'
 import { revocationStore } from './revocations.js'
 import { userStore } from './users.js'
 
-export function createStores(db: Database, opts: { clientCacheMs?: number } = {}) {
+export function createStores(db: Connection, opts: { clientCacheMs?: number } = {}) {
   const { prisma } = db
   const clients = clientStore(prisma)
   return {

@@ -5,7 +5,8 @@ import { createHash, randomUUID } from 'node:crypto'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { Database, Session } from './database.js'
+import { OperatorError } from '../lib/errors.js'
+import type { Connection, Session } from './database.js'
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url))
 
@@ -15,7 +16,7 @@ export interface Migration {
   checksum: string
 }
 
-export class MigrationError extends Error {
+export class MigrationError extends OperatorError {
   override name = 'MigrationError'
 }
 
@@ -67,8 +68,8 @@ export interface MigrateResult {
 }
 
 /** Applies every pending migration, each in its own transaction, under a cluster-wide lock. */
-export async function migrate(db: Database, migrations = readMigrations()): Promise<MigrateResult> {
-  return db.withLock('migrate', async (s) => {
+export async function migrate(db: Connection, migrations = readMigrations()): Promise<MigrateResult> {
+  return db.withLockedSession('migrate', async (s) => {
     await s.exec(HISTORY_TABLE)
     const rows = await s.query<Applied>('SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL')
     const failed = rows.find((r) => r.finished_at === null)

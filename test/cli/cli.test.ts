@@ -7,9 +7,9 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { verifyPassword } from '../../src/lib/passwords.js'
+import { verifyPassword } from '../../src/accounts/passwords.js'
 import { sha256 } from '../../src/lib/secrets.js'
-import { type Database, openDatabase } from '../../src/stores/database.js'
+import { type Connection, openDatabase } from '../../src/stores/database.js'
 import { readMigrations } from '../../src/stores/migrate.js'
 import { build, testConfig } from '../helpers/build.js'
 import { fails, json, ok, scratch, tessera, tesseraWithInput } from '../helpers/cli.js'
@@ -61,7 +61,7 @@ for (const [leg, setup] of Object.entries(LEGS)) {
     const where = await setup(t)
     const dataDir = join(where.cwd, 'data')
     /** Opens the CLI's database in this process, for looking behind its back. */
-    const withDb = async <T>(fn: (db: Database) => Promise<T>): Promise<T> => {
+    const withDb = async <T>(fn: (db: Connection) => Promise<T>): Promise<T> => {
       const db = await openDatabase({ databaseUrl: where.env.DATABASE_URL, pgliteDir: dataDir })
       try {
         return await fn(db)

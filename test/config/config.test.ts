@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from '../../src/config/index.js'
 t.test('zero configuration gives the documented defaults', async (t) => {
   const c = loadConfig({}, '/srv/app')
   t.match(c, {
-    env: 'development',
+    nodeEnv: 'development',
     port: 3000,
     issuer: 'http://localhost:3000',
     databaseUrl: undefined,

@@ -7,7 +7,7 @@ import type { Test } from 'tap'
 import { type App, buildApp } from '../../src/app.js'
 import { type Config, loadConfig } from '../../src/config/index.js'
 import type { Clock } from '../../src/lib/clock.js'
-import type { Database } from '../../src/stores/database.js'
+import type { Connection } from '../../src/stores/database.js'
 import { LEGS, type Leg, openTestDatabase } from './db.js'
 
 export { LEGS, type Leg }
@@ -31,7 +31,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
 
 export interface Built {
   app: App
-  db: Database
+  db: Connection
   config: Config
 }
 
@@ -39,7 +39,7 @@ export interface BuildOptions {
   env?: Record<string, string>
   clock?: Clock
   /** Reuse a database (and its keys) from an earlier build, e.g. to test a restart. */
-  db?: Database
+  db?: Connection
   config?: Config
 }
 

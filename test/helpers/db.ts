@@ -2,7 +2,7 @@
 // a real Postgres database created for the test on the cluster `npm test` started.
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
-import { type Database, openDatabase } from '../../src/stores/database.js'
+import { type Connection, openDatabase } from '../../src/stores/database.js'
 
 export const LEGS = ['pglite', 'postgres'] as const
 export type Leg = (typeof LEGS)[number]
@@ -37,7 +37,7 @@ export async function createPostgresDatabase(t: Teardown): Promise<string> {
 }
 
 /** Opens an empty database of the given leg; closed (and dropped) at teardown. */
-export async function openTestDatabase(t: Teardown, leg: Leg): Promise<Database> {
+export async function openTestDatabase(t: Teardown, leg: Leg): Promise<Connection> {
   const databaseUrl = leg === 'postgres' ? await createPostgresDatabase(t) : undefined
   const db = await openDatabase({ databaseUrl, pgliteDir: 'memory://' })
   // Registered after the drop, so it runs first (tap runs teardowns in reverse order).

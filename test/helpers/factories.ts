@@ -1,8 +1,9 @@
 // Test factories: clients, users and token requests through the real app.
+
+import { createAccount } from '../../src/accounts/accounts.js'
 import type { App } from '../../src/app.js'
-import { createAccount } from '../../src/services/accounts.js'
-import type { ClientRegistration } from '../../src/services/clients.js'
-import { registerClient } from '../../src/services/clients.js'
+import type { ClientRegistration } from '../../src/clients/registration.js'
+import { registerClient } from '../../src/clients/registration.js'
 import type { Role } from '../../src/stores/users.js'
 
 export interface TestClient {
@@ -13,7 +14,7 @@ export interface TestClient {
 
 export async function makeClient(app: App, r: Partial<ClientRegistration> = {}): Promise<TestClient> {
   const { client, secret } = await registerClient(
-    app.stores,
+    app.stores.clients,
     {
       name: 'test client',
       grantTypes: ['password', 'refresh_token', 'client_credentials'],
@@ -30,7 +31,7 @@ let n = 0
 export async function makeUser(app: App, opts: { email?: string; password?: string; role?: Role } = {}) {
   const email = opts.email ?? `user${++n}-${Date.now()}@example.com`
   const password = opts.password ?? 'correct horse battery'
-  const user = await createAccount(app.stores, { email, password, role: opts.role ?? 'user' })
+  const user = await createAccount(app.stores.users, { email, password, role: opts.role ?? 'user' })
   return { ...user, password }
 }
 

@@ -3,13 +3,13 @@
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import type { Database } from '../../src/stores/database.js'
+import type { Connection } from '../../src/stores/database.js'
 import { build, eachLeg } from '../helpers/build.js'
 import { frozenClock } from '../helpers/clock.js'
 import { decode, makeClient, makeUser, post, signIn } from '../helpers/factories.js'
 import { until } from '../helpers/wait.js'
 
-const denied = async (db: Database) => (await db.query<{ jti: string }>('SELECT jti FROM revoked_tokens ORDER BY jti')).map((r) => r.jti)
+const denied = async (db: Connection) => (await db.query<{ jti: string }>('SELECT jti FROM revoked_tokens ORDER BY jti')).map((r) => r.jti)
 
 eachLeg(t, async (t, leg) => {
   t.test('every PURGE_INTERVAL, expired denials go and live ones stay', async (t) => {

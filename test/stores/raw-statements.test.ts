@@ -29,15 +29,15 @@ eachLeg(t, async (t, leg) => {
     const user = await makeUser(app)
     const client = await makeClient(app)
     const now = new Date('2026-11-23T10:00:00.123Z')
+    const iat = Math.floor(now.getTime() / 1000)
     const id = randomUUID()
     const started = await stores.families.start({
       id,
       userId: user.id,
       clientId: client.id,
       scope: 'read write',
-      token: { jti: 'jti-1', kid: 'kid-1', iat: 1_800_000_000, exp: 1_800_086_400 },
+      token: { jti: 'jti-1', kid: 'kid-1', iat, exp: iat + 86400 },
       expiresAt: new Date('2026-12-23T10:00:00.123Z'),
-      idleExpiresAt: new Date('2026-11-24T10:00:00.123Z'),
       userAgent: 'curl/8',
       ip: '192.0.2.1',
       now,
@@ -49,8 +49,8 @@ eachLeg(t, async (t, leg) => {
       scope: 'read write',
       currentJti: 'jti-1',
       currentKid: 'kid-1',
-      currentIat: 1_800_000_000,
-      currentExp: 1_800_086_400,
+      currentIat: iat,
+      currentExp: iat + 86400,
     })
     const row = await stores.families.findById(id)
     t.match(row, {
@@ -66,7 +66,28 @@ eachLeg(t, async (t, leg) => {
     t.equal(row?.createdAt.toISOString(), now.toISOString())
     t.equal(row?.lastUsedAt.toISOString(), now.toISOString())
     t.equal(row?.expiresAt.toISOString(), '2026-12-23T10:00:00.123Z')
-    t.equal(row?.idleExpiresAt.toISOString(), '2026-11-24T10:00:00.123Z')
+    t.equal(row?.idleExpiresAt.getTime(), (iat + 86400) * 1000, "the idle end is the token's exp")
+  })
+
+  t.test("families.start caps the first token's exp at the family's end", async (t) => {
+    const user = await makeUser(app)
+    const client = await makeClient(app)
+    const now = new Date('2026-11-23T10:00:00.000Z')
+    const iat = Math.floor(now.getTime() / 1000)
+    const end = new Date(now.getTime() + 3600_000 + 500)
+    const started = await stores.families.start({
+      id: randomUUID(),
+      userId: user.id,
+      clientId: client.id,
+      scope: '',
+      token: { jti: 'jti-2', kid: 'kid-1', iat, exp: iat + 86400 },
+      expiresAt: end,
+      userAgent: null,
+      ip: null,
+      now,
+    })
+    t.equal(started.currentExp, iat + 3600, 'the family ends in an hour (and a half second): so does its token, to the second')
+    t.equal((await stores.families.findById(started.id))?.idleExpiresAt.getTime(), (iat + 3600) * 1000)
   })
 
   t.test('audit.record stores details as JSON, NULL when absent, and the given time or now', async (t) => {

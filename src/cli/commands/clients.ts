@@ -1,28 +1,17 @@
 // `tessera clients create|list`: OAuth clients through services/clients.ts; a secret is shown once.
-import { registerClient } from '../../services/clients.js'
+import { registerClient } from '../../clients/registration.js'
+import { clientView } from '../../clients/view.js'
 import type { Client } from '../../stores/clients.js'
 import { bool, list, type Runner, str } from '../command.js'
 import { clean, date, fields, table } from '../output.js'
 
-/** A client as the CLI shows it: never its secret, never the secret's hash. */
-const clientView = (c: Client) => ({
-  client_id: c.id,
-  name: c.name,
-  public: c.public,
-  cookie_delivery: c.cookieDelivery,
-  grant_types: c.grantTypes,
-  scopes: c.scopes,
-  audience: c.audience,
-  created_at: c.createdAt.toISOString(),
-})
-
 const kind = (c: Client) => (c.public ? 'public' : 'confidential')
 const words = (xs: string[]) => (xs.length ? xs.map(clean).join(' ') : '-')
 
-export const createClient: Runner = async ({ stores, config }, flags) => {
+export const createClient: Runner = async ({ stores, audit, config }, flags) => {
   // Grants, scopes and the public/client_credentials rule are the service's to check.
   const { client, secret } = await registerClient(
-    stores,
+    stores.clients,
     {
       name: str(flags, 'name')!,
       grantTypes: list(flags, 'grant'),
@@ -33,7 +22,7 @@ export const createClient: Runner = async ({ stores, config }, flags) => {
     },
     { issuer: config.issuer },
   )
-  await stores.audit.record({ type: 'client.created', clientId: client.id, details: { via: 'cli', public: client.public } })
+  await audit.record({ type: 'client.created', clientId: client.id, details: { via: 'cli', public: client.public } })
   const text = [
     `Created ${kind(client)} client "${clean(client.name)}"`,
     fields([

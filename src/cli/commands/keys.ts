@@ -2,23 +2,11 @@
 // no key-encryption key; the others go through the same lifecycle as /admin/keys.
 
 import { readFileSync } from 'node:fs'
+import { keyView } from '../../keys/view.js'
 import { InvalidRequest } from '../../oauth/errors.js'
-import type { StoredKey } from '../../stores/keys.js'
 import type { Context, Runner } from '../command.js'
 import { str } from '../command.js'
 import { date, table } from '../output.js'
-
-/** Public facts only: never the sealed private key. */
-const keyView = (k: StoredKey) => ({
-  kid: k.kid,
-  alg: k.alg,
-  state: k.state,
-  created_at: k.createdAt.toISOString(),
-  published_at: k.publishedAt.toISOString(),
-  activated_at: k.activatedAt?.toISOString() ?? null,
-  retiring_at: k.retiringAt?.toISOString() ?? null,
-  retired_at: k.retiredAt?.toISOString() ?? null,
-})
 
 export const listKeys: Runner = async ({ stores }) => {
   const keys = await stores.keys.all()
@@ -33,7 +21,7 @@ export const listKeys: Runner = async ({ stores }) => {
 }
 
 /** The lifecycle over the CLI's database: needs the key-encryption key (new keys are sealed). */
-async function lifecycleOf({ config, db, stores }: Context) {
+async function lifecycleOf({ config, db, stores, audit }: Context) {
   const [{ KeyRing }, { keyLifecycle }, { loadKek }, { systemClock }] = await Promise.all([
     import('../../keys/keyring.js'),
     import('../../keys/lifecycle.js'),
@@ -44,7 +32,7 @@ async function lifecycleOf({ config, db, stores }: Context) {
   const ring = new KeyRing(db, stores.keys, kek, systemClock)
   // Opening the ring checks the key-encryption key before anything is changed.
   await ring.load()
-  return keyLifecycle({ db, store: stores.keys, families: stores.families, ring, kek, clock: systemClock, config, audit: stores.audit })
+  return keyLifecycle({ db, store: stores.keys, families: stores.families, ring, kek, clock: systemClock, config, audit })
 }
 
 export const rotateKeys: Runner = async (ctx, flags) => {

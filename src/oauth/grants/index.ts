@@ -1,4 +1,6 @@
-// The grant registry: grant_type → handler. The token route looks handlers up here.
+// The grant registry: grant_type → handler. The token route looks handlers up here, the
+// discovery metadata lists what is here, and client registration accepts only these.
+import type { AuditTrail } from '../../audit/trail.js'
 import type { Config } from '../../config/index.js'
 import type { KeyRing } from '../../keys/keyring.js'
 import type { Clock } from '../../lib/clock.js'
@@ -9,17 +11,26 @@ import { passwordGrant } from './password.js'
 import { refreshTokenGrant } from './refresh_token.js'
 import type { GrantHandler } from './types.js'
 
+/** Every grant_type Tessera implements, in the order the metadata lists them. */
+export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials'] as const
+
 export interface GrantDeps {
   config: Config
-  stores: Stores
+  stores: Pick<Stores, 'users' | 'families'>
   tokens: TokenService
-  keys: KeyRing
+  keys: Pick<KeyRing, 'verificationKey'>
+  audit: AuditTrail
   clock: Clock
 }
 
-export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials'] as const
+export type GrantRegistry = ReadonlyMap<string, GrantHandler>
 
-export function createGrants(deps: GrantDeps): Map<string, GrantHandler> {
-  const handlers = [passwordGrant(deps), refreshTokenGrant(deps), clientCredentialsGrant(deps)]
+export function createGrants({ config, stores, tokens, keys, audit, clock }: GrantDeps): GrantRegistry {
+  const { users, families } = stores
+  const handlers = [
+    passwordGrant({ users, families, tokens, audit, clock }),
+    refreshTokenGrant({ config, keys, users, families, tokens, audit, clock }),
+    clientCredentialsGrant({ config, tokens }),
+  ]
   return new Map(handlers.map((h) => [h.grantType, h]))
 }

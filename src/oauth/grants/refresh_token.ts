@@ -1,41 +1,62 @@
-// grant_type=refresh_token (RFC 6749 §6) with rotation and reuse detection (SPEC §3,
-// RFC 9700 §4.14.2): each use spends the token and hands out the family's next one; a spent
-// token presented again revokes the whole family.
+// grant_type=refresh_token (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14.2,
+// docs/tokens.md#rotation): each use spends the token and hands out the family's next one; a
+// spent token presented again revokes the whole family.
+import Type from 'typebox'
+import type { AuditTrail, RequestMeta } from '../../audit/trail.js'
 import type { Config } from '../../config/index.js'
 import type { KeyRing } from '../../keys/keyring.js'
-import type { Clock } from '../../lib/clock.js'
-import { epochSeconds } from '../../lib/clock.js'
-import { type Family, isLive } from '../../stores/families.js'
-import type { Stores } from '../../stores/index.js'
+import { type Clock, epochSeconds } from '../../lib/clock.js'
+import { type Family, type FamilyStore, isLive, type SignableFamily } from '../../stores/families.js'
+import type { UserStore } from '../../stores/users.js'
 import { InvalidGrant, InvalidRequest } from '../errors.js'
+import { ScopeParam, TokenParam } from '../params.js'
 import { grantScope, parseScope } from '../scopes.js'
-import type { RequestMeta, TokenService } from '../tokens/service.js'
-import { newJti } from '../tokens/sign.js'
+import type { TokenService } from '../tokens/service.js'
 import { TokenRejected, type VerifiedToken, verifyToken } from '../tokens/verify.js'
-import type { GrantHandler, TokenResult } from './types.js'
+import { defineGrant } from './types.js'
 
-export function refreshTokenGrant(deps: { config: Config; stores: Stores; tokens: TokenService; keys: KeyRing; clock: Clock }): GrantHandler {
-  const { config, stores, tokens, keys, clock } = deps
+export const RefreshTokenParams = Type.Object({
+  // Optional: a browser client's token comes in its cookie instead.
+  refresh_token: Type.Optional(TokenParam),
+  scope: Type.Optional({ ...ScopeParam, description: 'A narrower scope for the new access token (RFC 6749 §6); the family keeps its own.' }),
+})
 
-  /** Why a rotation lost, and what follows from it. */
-  async function refuse(sid: string, jti: string, clientId: string, meta: RequestMeta, requested: string[] | undefined): Promise<Family> {
+export interface RefreshTokenGrantDeps {
+  config: Pick<Config, 'issuer' | 'refreshReuseLeeway'>
+  keys: Pick<KeyRing, 'verificationKey'>
+  users: Pick<UserStore, 'findById'>
+  families: Pick<FamilyStore, 'findById' | 'revoke' | 'revokeAllOfUser'>
+  tokens: Pick<TokenService, 'rotate' | 'signCurrent' | 'access'>
+  audit: AuditTrail
+  clock: Clock
+}
+
+export function refreshTokenGrant(deps: RefreshTokenGrantDeps) {
+  const { config, keys, users, families, tokens, audit, clock } = deps
+
+  /**
+   * The rotation did not win. Within the reuse leeway the presented token was the one just
+   * before the current one, and the family is handed back for its current token to be sent
+   * again (docs/tokens.md#reuse-leeway). Otherwise this throws why: revoked, expired, the user
+   * disabled, a scope wider than the family's, or reuse (which revokes the family).
+   */
+  async function recoverLostRotation(sid: string, jti: string, clientId: string, meta: RequestMeta, requested: string[] | undefined): Promise<Family> {
     const now = new Date(clock.now())
-    const family = await stores.families.findById(sid)
-    if (!family || family.clientId !== clientId) throw new InvalidGrant()
-    if (family.revokedAt) throw new InvalidGrant('The refresh token has been revoked.')
+    const family = await families.findById(sid)
+    if (!family || family.clientId !== clientId) throw new InvalidGrant().because('no such family for this client')
+    if (family.revokedAt) throw new InvalidGrant('The refresh token has been revoked.').because(`family revoked: ${family.revokedReason}`)
     if (!isLive(family, now)) throw new InvalidGrant('The refresh token has expired; sign in again.')
-    const user = await stores.users.findById(family.userId)
+    const user = await users.findById(family.userId)
     if (!user || user.disabledAt) {
-      await stores.families.revokeAllOfUser(family.userId, 'user_disabled', now)
-      throw new InvalidGrant()
+      await families.revokeAllOfUser(family.userId, 'user_disabled', now)
+      throw new InvalidGrant().because('account disabled')
     }
+    const familyScope = family.scope.split(' ').filter(Boolean)
     // Still the current token: the only thing that stopped it is a scope wider than the family's.
     if (family.currentJti === jti) {
-      grantScope(requested, family.scope.split(' ').filter(Boolean))
+      grantScope(requested, familyScope)
       throw new InvalidGrant()
     }
-    // The leeway (SPEC §3): the token just before the current one, retried soon after it was
-    // spent (a lost response, two tabs), gets the family's current token again, never a branch.
     const withinLeeway =
       config.refreshReuseLeeway > 0 &&
       family.previousJti === jti &&
@@ -43,27 +64,28 @@ export function refreshTokenGrant(deps: { config: Config; stores: Stores; tokens
       now.getTime() - family.rotatedAt.getTime() <= config.refreshReuseLeeway * 1000
     if (withinLeeway) {
       // The retry asks for the same narrowing it asked before, or none: never wider.
-      grantScope(requested, family.scope.split(' ').filter(Boolean))
+      grantScope(requested, familyScope)
       return family
     }
 
     // Reuse: a spent token of a live family. Whoever holds it, the family is no longer safe.
-    if (await stores.families.revoke(family.id, 'reuse_detected', now)) {
-      await stores.audit.record({
+    if (await families.revoke(family.id, 'reuse_detected', now)) {
+      await audit.record({
         type: 'refresh.reuse_detected',
         subjectId: family.userId,
         clientId,
         ...meta,
         details: { sid: family.id, generation: family.generation },
       })
-      await stores.audit.record({ type: 'family.revoked', subjectId: family.userId, clientId, ...meta, details: { sid: family.id, reason: 'reuse_detected' } })
+      await audit.record({ type: 'family.revoked', subjectId: family.userId, clientId, ...meta, details: { sid: family.id, reason: 'reuse_detected' } })
     }
     throw new InvalidGrant('The refresh token was already used; the session has been revoked.')
   }
 
-  return {
+  return defineGrant({
     grantType: 'refresh_token',
-    async handle({ params, client, meta, cookieRefreshToken }): Promise<TokenResult> {
+    params: RefreshTokenParams,
+    async handle(params, { client, meta, cookieRefreshToken }) {
       const presented = params.refresh_token ?? (client.cookieDelivery ? cookieRefreshToken : undefined)
       if (!presented) throw new InvalidRequest('refresh_token is required.')
       const requested = parseScope(params.scope)
@@ -72,26 +94,17 @@ export function refreshTokenGrant(deps: { config: Config; stores: Stores; tokens
       try {
         verified = verifyToken(presented, ['refresh'], { keys, issuer: config.issuer, now: epochSeconds(clock) })
       } catch (err) {
-        if (err instanceof TokenRejected) throw new InvalidGrant(err.expired ? 'The refresh token has expired.' : 'The refresh token is invalid.')
+        if (err instanceof TokenRejected)
+          throw new InvalidGrant(err.expired ? 'The refresh token has expired.' : 'The refresh token is invalid.').because(err.reason)
         throw err
       }
       const { sid, jti, client_id: tokenClient } = verified.claims
       // RFC 6749 §6: the token must have been issued to the client presenting it.
       if (tokenClient !== client.id) throw new InvalidGrant('The refresh token was issued to another client.')
 
-      // Chosen before the write, and used after it: an emergency rotation in between must not
-      // fail a refresh whose presented token has already been spent.
-      const signer = keys.signer
-      const won = await stores.families.rotate({
-        id: sid!,
-        presentedJti: jti,
-        next: { jti: newJti(), kid: signer.kid, iat: epochSeconds(clock) },
-        idleTtl: config.refreshTokenTtl,
-        now: new Date(clock.now()),
-        withinScope: requested,
-      })
-      const family = won?.family ?? (await refuse(sid!, jti, client.id, meta, requested))
-      const role = won?.role ?? (await stores.users.findById(family.userId))?.role ?? 'user'
+      const { win, signer } = await tokens.rotate({ familyId: sid!, presentedJti: jti, withinScope: requested })
+      const family: SignableFamily & { userId: string } = win?.family ?? (await recoverLostRotation(sid!, jti, client.id, meta, requested))
+      const role = win?.role ?? (await users.findById(family.userId))?.role ?? 'user'
       // Scope may only narrow (§6), and only the access token narrows: the family keeps its own.
       const scope = requested ? requested.join(' ') : family.scope
 
@@ -100,14 +113,7 @@ export function refreshTokenGrant(deps: { config: Config; stores: Stores; tokens
         tokens.signCurrent(family, signer),
         tokens.access({ sub: family.userId, client, scope, roles: [role], sid: family.id }),
       ])
-      return {
-        access_token: access.token,
-        token_type: 'Bearer',
-        expires_in: access.expiresIn,
-        scope,
-        refresh_token: refresh.token,
-        refreshExpiresIn: refresh.expiresIn,
-      }
+      return { access, scope, refresh }
     },
-  }
+  })
 }

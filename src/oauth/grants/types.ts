@@ -1,28 +1,32 @@
 // The shape every grant handler shares (node-oidc-provider's lib/actions/grants, fosite's
-// TokenEndpointHandler): its grant_type, and handle(), built from its dependencies.
+// TokenEndpointHandler): its grant_type, the parameters it reads, and handle(), built from its
+// dependencies.
+import type { Static, TObject } from 'typebox'
+import type { RequestMeta } from '../../audit/trail.js'
 import type { Client } from '../../stores/clients.js'
-import type { RequestMeta } from '../tokens/service.js'
+import type { IssuedAccess, IssuedRefresh } from '../tokens/service.js'
 
 export interface GrantContext {
-  /** The token request's parameters, each present at most once. */
-  params: Record<string, string | undefined>
   client: Client
   meta: RequestMeta
   /** The refresh_token cookie of a browser client, when the body has none. */
   cookieRefreshToken?: string | undefined
 }
 
-export interface TokenResult {
-  access_token: string
-  token_type: 'Bearer'
-  expires_in: number
+/** What a grant issued; the token route turns it into the RFC 6749 §5.1 response. */
+export interface GrantResult {
+  access: IssuedAccess
   scope: string
-  refresh_token?: string
-  /** Not sent: how long the refresh token lives, for the cookie's Max-Age. */
-  refreshExpiresIn?: number
+  /** The family's refresh token, for grants that start or rotate one. */
+  refresh?: IssuedRefresh
 }
 
-export interface GrantHandler {
+export interface GrantHandler<P extends TObject = TObject> {
   grantType: string
-  handle(ctx: GrantContext): Promise<TokenResult>
+  /** The parameters it reads (besides grant_type and client authentication); checked before handle(). */
+  params: P
+  handle(params: Static<P>, ctx: GrantContext): Promise<GrantResult>
 }
+
+/** Keeps each grant's parameter type tied to its schema. */
+export const defineGrant = <P extends TObject>(grant: GrantHandler<P>): GrantHandler => grant as unknown as GrantHandler

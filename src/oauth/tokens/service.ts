@@ -1,16 +1,18 @@
-// Mints Tessera's tokens: access tokens for a subject, and refresh tokens bound to a family.
+// Mints Tessera's tokens, and is the only code that does: it picks the signing key, the token
+// ids and the lifetimes of access tokens and of the refresh tokens that families hold
+// (docs/tokens.md#access-token, docs/tokens.md#refresh-families).
 import { randomUUID } from 'node:crypto'
+import type { RequestMeta } from '../../audit/trail.js'
 import type { Config } from '../../config/index.js'
-import type { KeyRing, Signer } from '../../keys/keyring.js'
+import type { KeyRing, SigningKey } from '../../keys/keyring.js'
 import { type Clock, epochSeconds } from '../../lib/clock.js'
 import type { Client } from '../../stores/clients.js'
-import type { CurrentToken, FamilyStore, RotatedFamily } from '../../stores/families.js'
+import type { FamilyStore, NextToken, RotationWin, SignableFamily } from '../../stores/families.js'
 import { InvalidGrant } from '../errors.js'
 import { ACCESS_TYP, type AccessClaims, newJti, REFRESH_TYP, type RefreshClaims, signJwt } from './sign.js'
 
 export interface IssuedAccess {
   token: string
-  jti: string
   expiresIn: number
 }
 
@@ -20,93 +22,109 @@ export interface IssuedRefresh {
   expiresIn: number
 }
 
-export interface RequestMeta {
-  ip: string | null
-  userAgent: string | null
+/** A rotation's outcome, and the key the new token's kid names (sign it with that key, whatever the ring does meanwhile). */
+export interface Rotation {
+  win: RotationWin | null
+  signer: SigningKey
 }
 
-export function tokenService(deps: { config: Config; keys: KeyRing; clock: Clock; families: FamilyStore }) {
+export interface TokenServiceDeps {
+  config: Pick<Config, 'issuer' | 'defaultAudience' | 'accessTokenTtl' | 'refreshTokenTtl' | 'refreshFamilyTtl'>
+  keys: Pick<KeyRing, 'signer' | 'signerFor'>
+  clock: Clock
+  families: Pick<FamilyStore, 'start' | 'rotate'>
+}
+
+export function tokenService(deps: TokenServiceDeps) {
   const { config, keys, clock, families } = deps
 
-  /** The audience an access token for this client names (SPEC §3: the requested or default one). */
-  const audienceOf = (client: Client): string => client.audience ?? config.defaultAudience
-
-  async function access(a: { sub: string; client: Client; scope: string; audience?: string; roles?: string[]; sid?: string }): Promise<IssuedAccess> {
+  /** A refresh token to become a family's current one: idle lifetime from now (the store caps it at the family's end). */
+  const nextToken = (signer: SigningKey): NextToken => {
     const iat = epochSeconds(clock)
-    const jti = newJti()
-    const claims: AccessClaims = {
-      iss: config.issuer,
-      sub: a.sub,
-      aud: a.audience ?? audienceOf(a.client),
-      iat,
-      exp: iat + config.accessTokenTtl,
-      jti,
-      client_id: a.client.id,
-      scope: a.scope,
-      ...(a.roles ? { roles: a.roles } : {}),
-      ...(a.sid ? { sid: a.sid } : {}),
-    }
-    return { token: await signJwt(claims, ACCESS_TYP, keys.signer), jti, expiresIn: config.accessTokenTtl }
+    return { jti: newJti(), kid: signer.kid, iat, exp: iat + config.refreshTokenTtl }
   }
 
-  const refreshClaims = (f: Pick<RotatedFamily, 'id' | 'userId' | 'clientId' | 'scope'>, t: CurrentToken): RefreshClaims => ({
+  const refreshClaims = (f: SignableFamily): RefreshClaims => ({
     iss: config.issuer,
     sub: f.userId,
     aud: config.issuer,
-    iat: t.iat,
-    exp: t.exp,
-    jti: t.jti,
+    iat: f.currentIat,
+    exp: f.currentExp,
+    jti: f.currentJti,
     client_id: f.clientId,
     scope: f.scope,
     sid: f.id,
   })
 
-  /** The next token of a family: idle lifetime from now, never past the family's end. */
-  function nextToken(familyExpiresAt: Date, kid: string): { token: CurrentToken; idleExpiresAt: Date } {
-    const iat = epochSeconds(clock)
-    const exp = Math.min(iat + config.refreshTokenTtl, Math.floor(familyExpiresAt.getTime() / 1000))
-    return { token: { jti: newJti(), kid, iat, exp }, idleExpiresAt: new Date(exp * 1000) }
-  }
+  const service = {
+    /** An access token (RFC 9068) for the client's audience, or the one given. */
+    async access(a: { sub: string; client: Client; scope: string; audience?: string; roles?: string[]; sid?: string }): Promise<IssuedAccess> {
+      const iat = epochSeconds(clock)
+      const claims: AccessClaims = {
+        iss: config.issuer,
+        sub: a.sub,
+        aud: a.audience ?? a.client.audience ?? config.defaultAudience,
+        iat,
+        exp: iat + config.accessTokenTtl,
+        jti: newJti(),
+        client_id: a.client.id,
+        scope: a.scope,
+        ...(a.roles ? { roles: a.roles } : {}),
+        ...(a.sid ? { sid: a.sid } : {}),
+      }
+      return { token: await signJwt(claims, ACCESS_TYP, keys.signer), expiresIn: config.accessTokenTtl }
+    },
 
-  return {
-    access,
-
-    /** Every sign-in starts a family (SPEC §3); returns it with its first refresh token. */
-    async startFamily(s: { userId: string; client: Client; scope: string; meta: RequestMeta }): Promise<{ family: RotatedFamily; refresh: IssuedRefresh }> {
+    /** Every sign-in starts a family (docs/tokens.md#refresh-families); returns it with its first refresh token. */
+    async startFamily(s: { userId: string; client: Client; scope: string; meta: RequestMeta }): Promise<{ family: SignableFamily; refresh: IssuedRefresh }> {
       const now = clock.now()
-      const expiresAt = new Date(now + config.refreshFamilyTtl * 1000)
       // The key is chosen once: an emergency rotation while the family is written must not
       // turn this sign-in into an error (its tokens are then as void as any issued just before).
       const signer = keys.signer
-      const { token, idleExpiresAt } = nextToken(expiresAt, signer.kid)
-      const id = randomUUID()
       const family = await families.start({
-        id,
+        id: randomUUID(),
         userId: s.userId,
         clientId: s.client.id,
         scope: s.scope,
-        token,
-        expiresAt,
-        idleExpiresAt,
+        token: nextToken(signer),
+        expiresAt: new Date(now + config.refreshFamilyTtl * 1000),
         userAgent: s.meta.userAgent,
         ip: s.meta.ip,
         now: new Date(now),
       })
-      return { family, refresh: await this.signCurrent(family, signer) }
+      return { family, refresh: await service.signCurrent(family, signer) }
+    },
+
+    /**
+     * Spends the presented refresh token and gives its family a new one, if it is the current
+     * token of a live family (stores/families.ts rotate). `win` is null when it is not.
+     */
+    async rotate(r: { familyId: string; presentedJti: string; withinScope?: string[] | undefined }): Promise<Rotation> {
+      // Chosen before the write, and used after it: an emergency rotation in between must not
+      // fail a refresh whose presented token has already been spent.
+      const signer = keys.signer
+      const win = await families.rotate({
+        id: r.familyId,
+        presentedJti: r.presentedJti,
+        next: nextToken(signer),
+        now: new Date(clock.now()),
+        withinScope: r.withinScope,
+      })
+      return { win, signer }
     },
 
     /**
      * Signs the family's current refresh token (again): same claims, same key, same bytes.
-     * `chosen` is the signer the caller picked when it wrote the token's kid, used if it matches.
+     * `chosen` is the key the caller picked when it wrote the token's kid, used if it matches.
      */
-    async signCurrent(f: RotatedFamily, chosen?: Signer): Promise<IssuedRefresh> {
-      const t = { jti: f.currentJti, kid: f.currentKid, iat: f.currentIat, exp: f.currentExp }
-      const signer = chosen?.kid === t.kid ? chosen : await keys.signerFor(t.kid)
+    async signCurrent(f: SignableFamily, chosen?: SigningKey): Promise<IssuedRefresh> {
+      const signer = chosen?.kid === f.currentKid ? chosen : await keys.signerFor(f.currentKid)
       // The key that signed it was removed (emergency rotation): the token cannot be vouched for.
       if (!signer) throw new InvalidGrant('The refresh token was signed by a key that has been withdrawn; sign in again.')
-      return { token: await signJwt(refreshClaims(f, t), REFRESH_TYP, signer), expiresIn: Math.max(0, t.exp - epochSeconds(clock)) }
+      return { token: await signJwt(refreshClaims(f), REFRESH_TYP, signer), expiresIn: Math.max(0, f.currentExp - epochSeconds(clock)) }
     },
   }
+  return service
 }
 
 export type TokenService = ReturnType<typeof tokenService>

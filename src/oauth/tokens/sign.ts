@@ -1,8 +1,8 @@
 // Signs Tessera's two JWTs with the key ring's active key (SPEC §3).
 // Access token: RFC 9068 (`typ: at+jwt`). Refresh token: `typ: rt+jwt`, `aud` = the issuer itself,
 // so that no resource server configured for an API audience accepts it as an access token.
-import { type KeyObject, randomBytes, sign } from 'node:crypto'
-import { ALG } from '../../keys/keyring.js'
+import { randomBytes, sign } from 'node:crypto'
+import { ALG, type SigningKey } from '../../keys/keyring.js'
 
 export const ACCESS_TYP = 'at+jwt'
 export const REFRESH_TYP = 'rt+jwt'
@@ -39,11 +39,6 @@ export interface AccessClaims {
 
 /** The same members, but the family is required and there are no roles. */
 export type RefreshClaims = Omit<AccessClaims, 'roles' | 'sid'> & { sid: string }
-
-export interface SigningKey {
-  kid: string
-  key: KeyObject
-}
 
 // The protected header is the same for every token of one key and type: encode it once.
 const headers = new Map<string, string>()

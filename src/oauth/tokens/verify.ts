@@ -4,22 +4,19 @@
 // instance whose clock runs a little ahead. Callers map the failure to their own RFC error.
 //
 // The signature is checked with node:crypto, synchronously, on the calling thread: an RS256
-// verification (public exponent 65537) costs tens of microseconds, less than handing a job to
-// libuv's pool and back, which is what jose's WebCrypto verification did. Measured on one
-// pinned core, 50 in flight: jose's jwtVerify 6,400–6,900 refresh tokens/s, this 16,900–19,700/s.
-// The claims checks are the ones jwtVerify made for us before (plus string types for `sub`,
-// `jti` and `client_id`); they only run on a payload whose signature is ours.
+// verification (public exponent 65537) costs less than handing a job to libuv's pool and back,
+// which is what jose's WebCrypto verification did (BENCHMARKS.md has the measurements). The
+// claims checks are the ones jose's jwtVerify made (plus string types for `sub`, `jti` and
+// `client_id`); they only run on a payload whose signature is ours.
 import { verify as rsaVerify } from 'node:crypto'
 import { ALG, type KeyRing } from '../../keys/keyring.js'
 import { isUuid } from '../../lib/ids.js'
 import type { KeyState } from '../../stores/keys.js'
+import { MAX_TOKEN_LENGTH } from '../params.js'
 import { ACCESS_TYP, REFRESH_TYP } from './sign.js'
 
 /** Seconds another instance's clock may run ahead of ours, for `nbf` only. */
 export const CLOCK_SKEW = 30
-
-/** Longer than any token Tessera issues; anything beyond is not parsed at all. */
-const MAX_TOKEN_LENGTH = 8192
 
 export type TokenKind = 'access' | 'refresh'
 
@@ -53,7 +50,7 @@ export interface VerifiedToken {
 }
 
 export interface VerifyOptions {
-  keys: KeyRing
+  keys: Pick<KeyRing, 'verificationKey'>
   issuer: string
   /** Seconds since the epoch. */
   now: number
@@ -62,7 +59,8 @@ export interface VerifyOptions {
 }
 
 // Which key states may still vouch for a token. A `retired` key is out of the JWKS and no
-// longer verifies access tokens, but our own refresh tokens it signed stay valid (SPEC §5).
+// longer verifies access tokens, but our own refresh tokens it signed stay valid
+// (docs/keys.md#key-states).
 const ACCEPTING: Record<TokenKind, KeyState[]> = {
   access: ['active', 'retiring', 'next'],
   refresh: ['active', 'retiring', 'next', 'retired'],
@@ -126,4 +124,14 @@ export function verifyToken(token: string, kinds: TokenKind[], opts: VerifyOptio
   // RFC 7519 §4.1.4: not accepted on or after exp.
   if (claims.exp <= opts.now) throw new TokenRejected('token expired', true)
   return { kind, kid, claims: claims as VerifiedToken['claims'] }
+}
+
+/** Any of our tokens of the given kinds, or undefined if it is not one (invalid, expired, foreign). */
+export function readToken(token: string, kinds: TokenKind[], opts: VerifyOptions): VerifiedToken | undefined {
+  try {
+    return verifyToken(token, kinds, opts)
+  } catch (err) {
+    if (err instanceof TokenRejected) return undefined
+    throw err
+  }
 }

@@ -1,13 +1,13 @@
 // Client registration rules (services/clients.ts), shared by the CLI and the admin API.
 import t from 'tap'
+import { registerClient } from '../../src/clients/registration.js'
 import { sha256 } from '../../src/lib/secrets.js'
-import { registerClient } from '../../src/services/clients.js'
 import { build, eachLeg } from '../helpers/build.js'
 
 eachLeg(t, async (t, leg) => {
   const { app, db, config } = await build(t, leg)
   const register = (r: Partial<Parameters<typeof registerClient>[1]>) =>
-    registerClient(app.stores, { name: 'svc', grantTypes: ['client_credentials'], ...r }, { issuer: config.issuer }).then(
+    registerClient(app.stores.clients, { name: 'svc', grantTypes: ['client_credentials'], ...r }, { issuer: config.issuer }).then(
       (ok) => ok,
       (e: { statusCode?: number; description?: string }) => ({ status: e.statusCode, description: e.description }),
     )

@@ -1,7 +1,7 @@
 // argon2id hashing: verification against the dummy hash, and the bound on how many run at once.
 import argon2 from 'argon2'
 import t from 'tap'
-import { hashPassword, setHashConcurrency, verifyPassword } from '../../src/lib/passwords.js'
+import { hashPassword, setHashConcurrency, verifyPassword } from '../../src/accounts/passwords.js'
 
 t.test('verify: right, wrong, and no user at all (still pays for a verification)', async (t) => {
   const hash = await hashPassword('correct horse')

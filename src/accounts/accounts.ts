@@ -1,8 +1,8 @@
 // Creating accounts, shared by sign-up (POST /users) and `tessera users create`.
-import { hashPassword } from '../lib/passwords.js'
+
 import { Conflict, InvalidRequest } from '../oauth/errors.js'
-import type { Stores } from '../stores/index.js'
-import { EmailTaken, type Role, type User } from '../stores/users.js'
+import { EmailTaken, type Role, type User, type UserStore } from '../stores/users.js'
+import { hashPassword } from './passwords.js'
 
 // A pragmatic subset of RFC 5321/5322: one @, no spaces or specials, a dotted domain.
 const EMAIL = /^[^\s@"(),:;<>[\\\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/
@@ -20,7 +20,7 @@ export interface NewAccount {
 }
 
 /** Validates, hashes (argon2id, off the event loop) and stores; Conflict if the email is taken. */
-export async function createAccount(stores: Stores, input: NewAccount): Promise<User> {
+export async function createAccount(users: Pick<UserStore, 'create'>, input: NewAccount): Promise<User> {
   // Postgres text cannot hold NUL (and no email or name needs one).
   if (input.email.includes('\u0000') || input.name?.includes('\u0000')) throw new InvalidRequest('Email and name may not contain NUL characters.')
   const email = normaliseEmail(input.email)
@@ -29,7 +29,7 @@ export async function createAccount(stores: Stores, input: NewAccount): Promise<
   if (length < 8 || length > 256) throw new InvalidRequest('Invalid field "password": 8 to 256 characters.')
   const passwordHash = await hashPassword(input.password)
   try {
-    return await stores.users.create({ email, passwordHash, name: input.name?.trim() || null, role: input.role ?? 'user' })
+    return await users.create({ email, passwordHash, name: input.name?.trim() || null, role: input.role ?? 'user' })
   } catch (err) {
     if (err instanceof EmailTaken) throw new Conflict('An account with this email already exists.')
     throw err

@@ -1,11 +1,10 @@
-// Registering OAuth clients, shared by the CLI and (later) the admin API.
+// Registering OAuth clients, shared by the CLI and the admin API.
 import { randomBytes } from 'node:crypto'
 import { randomSecret, sha256 } from '../lib/secrets.js'
 import { InvalidRequest } from '../oauth/errors.js'
 import { GRANT_TYPES } from '../oauth/grants/index.js'
 import { parseScope } from '../oauth/scopes.js'
-import type { Client } from '../stores/clients.js'
-import type { Stores } from '../stores/index.js'
+import type { Client, ClientStore } from '../stores/clients.js'
 
 export interface ClientRegistration {
   name: string
@@ -26,7 +25,7 @@ export interface RegisteredClient {
  * Validates and stores a client. `issuer` is needed to refuse it as an audience: refresh
  * tokens carry the issuer as their `aud`, so an API with that audience would accept them.
  */
-export async function registerClient(stores: Stores, r: ClientRegistration, policy: { issuer: string }): Promise<RegisteredClient> {
+export async function registerClient(clients: Pick<ClientStore, 'create'>, r: ClientRegistration, policy: { issuer: string }): Promise<RegisteredClient> {
   if (r.name.includes('\u0000') || r.audience?.includes('\u0000')) throw new InvalidRequest('Name and audience may not contain NUL characters.')
   const name = r.name.trim()
   if (!name || name.length > 200) throw new InvalidRequest('A client needs a name of 1 to 200 characters.')
@@ -44,7 +43,7 @@ export async function registerClient(stores: Stores, r: ClientRegistration, poli
     throw new InvalidRequest("The audience cannot be the issuer: that is the refresh token's audience, so resource servers would accept refresh tokens.")
   }
   const secret = isPublic ? undefined : randomSecret(32)
-  const client = await stores.clients.create({
+  const client = await clients.create({
     id: randomBytes(16).toString('base64url'),
     name,
     secretHash: secret ? sha256(secret) : null,

@@ -1,5 +1,6 @@
 // Recognises "the database is not there" in whatever wrapping pg, PGlite or Prisma gave it,
-// so that it becomes 503 `unavailable` (SPEC §6) and not a 500.
+// so that it becomes 503 `unavailable` (docs/errors.md#unavailable) and not a 500.
+import { DatabaseUnavailable } from './database.js'
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH', 'EAI_AGAIN'])
 // Prisma: can't reach server, timed out, closed the connection, pool timeout.
@@ -10,7 +11,7 @@ const MESSAGES =
 export function isDatabaseUnavailable(err: unknown): boolean {
   for (let e = err as Record<string, unknown> | undefined, depth = 0; e && depth < 6; e = e.cause as typeof e, depth++) {
     if (typeof e !== 'object') return false
-    if (e.name === 'DatabaseUnavailable') return true
+    if (e instanceof DatabaseUnavailable) return true
     const code = String(e.code ?? (e as { originalCode?: unknown }).originalCode ?? '')
     if (NETWORK_CODES.has(code) || PRISMA_CODES.has(code)) return true
     // SQLSTATE class 08 (connection exception) and 57P0x (admin shutdown, crash, cannot connect now).

@@ -1,0 +1,31 @@
+// Public discovery: the JWKS (prebuilt bytes, ETag, 304; docs/keys.md#jwks-contents) and the
+// RFC 8414 metadata. Resource servers poll these all day: their requests are logged only when
+// something goes wrong.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { useJsonErrors } from '../../http/json-errors.js'
+import { serverMetadata } from './metadata.js'
+
+const discovery: FastifyPluginAsyncTypebox = async (app) => {
+  useJsonErrors(app)
+  const metadata = Buffer.from(JSON.stringify(serverMetadata(app.config, [...app.grants.keys()])))
+  const jwksCache = `public, max-age=${app.config.jwksMaxAge}, stale-if-error=86400`
+  const quiet = { logLevel: 'warn' as const }
+
+  app.get('/.well-known/jwks.json', quiet, (req, reply) => {
+    const { bytes, etag } = app.keys.jwks
+    reply.header('cache-control', jwksCache).header('etag', etag)
+    // RFC 9110 §13.1.2: If-None-Match may list several tags, or be "*".
+    const match = req.headers['if-none-match']
+    if (match && (match === '*' || match.split(',').some((t) => t.trim().replace(/^W\//, '') === etag))) {
+      return reply.code(304).send()
+    }
+    // Prebuilt bytes: nothing is serialised or encoded per request.
+    return reply.type('application/json; charset=utf-8').send(bytes)
+  })
+
+  for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
+    app.get(path, quiet, (_req, reply) => reply.header('cache-control', 'public, max-age=3600').type('application/json; charset=utf-8').send(metadata))
+  }
+}
+
+export default discovery

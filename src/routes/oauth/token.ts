@@ -1,0 +1,46 @@
+// POST /token (RFC 6749 §3.2): authenticate the client, find the grant, let it issue, answer.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { refreshCookie } from '../../http/refresh-cookie.js'
+import { requestMeta } from '../../http/request-meta.js'
+import { authenticateClient } from '../../oauth/client-auth.js'
+import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../../oauth/errors.js'
+import type { GrantHandler } from '../../oauth/grants/types.js'
+import { paramsChecker } from '../../oauth/params.js'
+import { withErrors } from '../../schemas/errors.js'
+import { TokenRequest, TokenResponse } from '../../schemas/oauth.js'
+
+const token: FastifyPluginAsyncTypebox = async (app) => {
+  const { grants, stores, config } = app
+  const cookies = refreshCookie(config.issuer)
+  const checkers = new Map([...grants.values()].map((g): [GrantHandler, ReturnType<typeof paramsChecker>] => [g, paramsChecker(g.params)]))
+
+  app.post(
+    '/token',
+    {
+      schema: { body: TokenRequest, response: withErrors({ 200: TokenResponse }) },
+    },
+    async (req, reply) => {
+      const params = req.body as Record<string, string>
+      if (!params.grant_type) throw new InvalidRequest('grant_type is required.')
+      const { client } = await authenticateClient(stores.clients, req.headers.authorization, params)
+      const grant = grants.get(params.grant_type)
+      if (!grant) throw new UnsupportedGrantType(`Unsupported grant_type "${params.grant_type.slice(0, 64)}".`)
+      if (!client.grantTypes.includes(grant.grantType)) throw new UnauthorizedClient(`This client may not use the ${grant.grantType} grant.`)
+      const issued = await grant.handle(checkers.get(grant)!(params), { client, meta: requestMeta(req), cookieRefreshToken: cookies.read(req) })
+
+      // RFC 6749 §5.1. The family is started either way (it is the session); its refresh token
+      // goes only to clients allowed to refresh, and to a browser client in an HttpOnly cookie.
+      const refresh = issued.refresh && client.grantTypes.includes('refresh_token') ? issued.refresh : undefined
+      if (refresh && client.cookieDelivery) cookies.set(reply, refresh.token, refresh.expiresIn)
+      return {
+        access_token: issued.access.token,
+        token_type: 'Bearer' as const,
+        expires_in: issued.access.expiresIn,
+        scope: issued.scope,
+        ...(refresh && !client.cookieDelivery ? { refresh_token: refresh.token } : {}),
+      }
+    },
+  )
+}
+
+export default token
