@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util'
 import argon2 from 'argon2'
 import Fastify from 'fastify'
 import { SignJWT } from 'jose'
-import { ARGON2 } from '../src/lib/passwords.js'
+import { ARGON2 } from '../src/accounts/passwords.js'
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,

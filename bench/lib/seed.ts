@@ -2,7 +2,7 @@
 // one confidential client, users with a precomputed argon2id hash, and refresh families in bulk.
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
-import { hashPassword } from '../../src/lib/passwords.js'
+import { hashPassword } from '../../src/accounts/passwords.js'
 import { randomSecret, sha256 } from '../../src/lib/secrets.js'
 
 export const PASSWORD = 'correct horse battery staple'
@@ -63,9 +63,10 @@ export async function countFamilies(db: pg.Client): Promise<number> {
  * valid families (every NOT NULL column, the foreign keys to a real user and client, the
  * active kid) that no benchmark token points at. Returns how many were added.
  */
-export async function seedFamilies(db: pg.Client, f: { total: number; userId: string; clientId: string; kid: string }): Promise<number> {
+export async function seedFamilies(db: pg.Client, f: { total: number; userId: string; clientId: string }): Promise<number> {
   const missing = f.total - (await countFamilies(db))
   if (missing <= 0) return 0
+  const kid = await activeKid(db)
   const tag = randomBytes(4).toString('hex')
   const iat = Math.floor(Date.now() / 1000)
   await db.query(
@@ -74,7 +75,7 @@ export async function seedFamilies(db: pg.Client, f: { total: number; userId: st
      SELECT gen_random_uuid(), $1::uuid, $2, 'read write', 'seed-' || $3 || '-' || g, $4, $5::int, $5::int + 604800,
             now() + interval '30 days', now() + interval '7 days', now(), now()
        FROM generate_series(1, $6::int) AS g`,
-    [f.userId, f.clientId, tag, f.kid, iat, missing],
+    [f.userId, f.clientId, tag, kid, iat, missing],
   )
   // Vacuumed, with fresh statistics: the state a table of that size is in after autovacuum has
   // been by. Without it, autovacuum's first pass over the new rows (PostgreSQL 13+ vacuums after
@@ -84,7 +85,7 @@ export async function seedFamilies(db: pg.Client, f: { total: number; userId: st
   return missing
 }
 
-export async function activeKid(db: pg.Client): Promise<string> {
+async function activeKid(db: pg.Client): Promise<string> {
   const { rows } = await db.query<{ kid: string }>(`SELECT kid FROM signing_keys WHERE state = 'active'`)
   if (!rows[0]) throw new Error('no active signing key in the database')
   return rows[0].kid

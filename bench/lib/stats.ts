@@ -21,6 +21,6 @@ export function fmt(value: number | undefined, digits = 0): string {
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
 }
 
-/** A ratio for the summary line: two decimals, or n/a. */
+/** A ratio for the summary line: NaN (printed n/a) when either side is missing or the divisor is 0. */
 export const ratio = (a: number | undefined, b: number | undefined): number =>
   a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0 ? Number.NaN : a / b
