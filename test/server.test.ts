@@ -18,7 +18,7 @@ t.comment(`server under test: ${SERVER.what}`)
 // more than the suite's default per-file budget on a busy two-core machine.
 t.setTimeout(300_000)
 
-/** A fresh start must serve its keys within this (SPEC §1: no configuration needed). */
+/** A fresh start must serve its keys within this (no configuration needed). */
 const READY_WITHIN = 30_000
 /** Generous bounds for everything else, so that a busy machine does not fail the suite. */
 const SLOW = 60_000

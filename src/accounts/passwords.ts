@@ -1,6 +1,6 @@
-// Password hashing: argon2id at OWASP's minimum (m = 19 MiB, t = 2, p = 1). On these 2-core
-// machines that is about 96 hashes/s, against 13/s at the library's defaults; sign-in stays
-// CPU-bound by design. argon2 runs on the libuv pool, never on the event loop.
+// Password hashing: argon2id at OWASP's minimum (m = 19 MiB, t = 2, p = 1), several times
+// cheaper than the library's defaults; sign-in stays CPU-bound by design. argon2 runs on the
+// libuv pool, never on the event loop.
 import { availableParallelism } from 'node:os'
 import argon2 from 'argon2'
 

@@ -1,4 +1,4 @@
-// Every `tessera` command: its words, flags and help (SPEC §8). The code behind each one is
+// Every `tessera` command: its words, flags and help (README, `tessera --help`). The code behind each one is
 // imported only when it runs.
 import type { Command } from './command.js'
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `tessera`: the command-line entry point (package.json `bin`). See run.ts and SPEC §8.
+// `tessera`: the command-line entry point (package.json `bin`). See run.ts and README.
 import { run } from './run.js'
 
 // `tessera clients list | head -1`: a reader that stops early is not a crash.

@@ -1,5 +1,5 @@
 // The key ring: keys loaded once from the database as node:crypto KeyObjects, the JWKS prebuilt
-// as bytes with its ETag, and rebuilt only when the ring changes (SPEC §5).
+// as bytes with its ETag, and rebuilt only when the ring changes (docs/keys.md#jwks-contents).
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair as generateKeyPairCb, type KeyObject } from 'node:crypto'
 import { promisify } from 'node:util'
 import { calculateJwkThumbprint } from 'jose'
@@ -87,7 +87,7 @@ export class KeyRing {
 
   /**
    * The private key of any key still in the ring, for signing a family's current refresh
-   * token again (SPEC §3 leeway) after the key that first signed it stopped being active.
+   * token again (docs/tokens.md#reuse-leeway) after the key that first signed it stopped being active.
    */
   async signerFor(kid: string): Promise<SigningKey | undefined> {
     if (this.#signer?.kid === kid) return this.#signer

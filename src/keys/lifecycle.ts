@@ -1,4 +1,4 @@
-// The signing-key lifecycle (SPEC §5): next → active → retiring → retired → deleted.
+// The signing-key lifecycle (docs/keys.md#key-states): next → active → retiring → retired → deleted.
 // Planned rotation promotes a key that resource servers have already cached; emergency
 // rotation (`--now`) drops the old key at once. Every change runs under the cluster-wide
 // `keys` lock, and every instance picks it up by polling the ring's fingerprint.

@@ -7,7 +7,7 @@ export const isUuid = (s: string): boolean => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]
 /**
  * Request ids: a random prefix per process and a counter, e.g. `Jq3x0W9k-2s1`. Unique within
  * a process and, with 48 random bits, across instances; much cheaper than a UUID per request,
- * which showed in the JWKS profile (issue 5).
+ * which showed in the JWKS profile (BENCHMARKS.md).
  */
 export function requestIdGenerator(): () => string {
   const prefix = randomBytes(6).toString('base64url')

@@ -1,4 +1,4 @@
-// Strict content types (SPEC §6): the RFC's form encoding and JSON, nothing else.
+// Strict content types (docs/endpoints.md#content-types): the RFC's form encoding and JSON, nothing else.
 
 import { parse } from 'node:querystring'
 import type { FastifyInstance } from 'fastify'

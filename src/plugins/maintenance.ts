@@ -1,5 +1,5 @@
 // Housekeeping every instance does in the background: a revoked access token's jti is denied
-// only until the token would have expired anyway (SPEC §4), so expired denials are deleted,
+// only until the token would have expired anyway (docs/tokens.md#revocation), so expired denials are deleted,
 // once at start and then every PURGE_INTERVAL. Instances may overlap: the delete is idempotent.
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'

@@ -1,4 +1,4 @@
-// The audit trail (SPEC §6): one row per security event.
+// The audit trail (docs/endpoints.md#audit-events): one row per security event.
 import type { PrismaClient, Session } from './database.js'
 
 export interface AuditEntry {
@@ -28,7 +28,7 @@ export function auditStore(prisma: PrismaClient, session: Session) {
   return {
     async record(e: AuditEntry): Promise<void> {
       // Raw SQL: every sign-in writes one, and Prisma's create (which reads the row back) cost
-      // ~0.4 ms of CPU against ~0.05 ms for this statement (bench: password_vs_argon2).
+      // several times this statement's CPU (the password_vs_argon2 bench row).
       await session.prepared(
         'tessera_audit_record',
         `INSERT INTO audit_events (type, actor_id, subject_id, client_id, ip, user_agent, details, at)

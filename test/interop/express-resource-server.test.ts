@@ -2,7 +2,7 @@
 // Tessera's tokens against its JWKS over real HTTP.
 //   1. express + express-jwt + jwks-rsa (the Express tutorials' stack);
 //   2. jose's createRemoteJWKSet + jwtVerify with the RFC 9068 `typ` check.
-// Both must accept Tessera's access tokens and refuse its refresh tokens (SPEC §3).
+// Both must accept Tessera's access tokens and refuse its refresh tokens (docs/tokens.md#verifying-access-tokens).
 import { createServer } from 'node:http'
 import express, { type NextFunction, type Response } from 'express'
 import { expressjwt, type Request as JwtRequest, UnauthorizedError } from 'express-jwt'

@@ -1,4 +1,4 @@
-// The signing-key lifecycle (SPEC §5) with a frozen clock: planned rotation, the prepublish
+// The signing-key lifecycle (docs/keys.md) with a frozen clock: planned rotation, the prepublish
 // wait, retiring → retired → deleted, emergency rotation, retire, import, the admin API.
 import { generateKeyPairSync } from 'node:crypto'
 import t from 'tap'

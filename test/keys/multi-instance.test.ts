@@ -19,7 +19,7 @@ import { decode, makeClient, makeUser } from '../helpers/factories.js'
 import { processes, readyJwks, type ServerProcess, until } from './servers.js'
 
 const ISSUER = 'http://tessera.test'
-/** SPEC/issue: another instance picks up a changed ring within this. */
+/** docs/keys.md#multi-instance: another instance picks up a changed ring within this. */
 const PICKUP = 5000
 const INTERVAL = 3
 const POLL = 1

@@ -11,7 +11,7 @@
 //   verifier caches    10 min       2 s    (jose cacheMaxAge and cooldownDuration, jwks-rsa cacheMaxAge)
 //   KEY_PREPUBLISH     15 min       3 s
 //
-// so the verifiers keep the JWKS longer than its header says (as the libraries do, SPEC §5)
+// so the verifiers keep the JWKS longer than its header says (as the libraries do, docs/keys.md#timings)
 // but shorter than a `next` key is published before it signs — the one rule that makes planned
 // rotation invisible. Tessera runs on the real clock too (no injected clock): the verifiers'
 // caches only know real time, and a frozen Tessera clock would let the test, not the server,
@@ -187,7 +187,7 @@ eachLeg(t, async (t, leg) => {
   const jose = joseVerifier('jose', proxy.url('jose'), issuer, { cacheMaxAge: CACHE, cooldownDuration: CACHE })
   const rsa = await expressVerifier(t, 'jwks-rsa', proxy.url('jwks-rsa'), issuer, { cacheMaxAge: CACHE, jwksRequestsPerMinute: 30 })
   // Negative control A: a verifier that caches LONGER than KEY_PREPUBLISH (the misconfiguration
-  // SPEC §5 forbids), run alongside. It must reject tokens of the key promoted at the second
+  // docs/keys.md#timings forbids), run alongside. It must reject tokens of the key promoted at the second
   // rotation, which was published after its only fetch: rejections are really detected.
   const stale = joseVerifier('jose, cache longer than KEY_PREPUBLISH', proxy.url('stale'), issuer, { cacheMaxAge: 60 * SECOND, cooldownDuration: 60 * SECOND })
   const main = [jose, rsa]
@@ -221,7 +221,7 @@ eachLeg(t, async (t, leg) => {
       const waited = (Date.parse(promoted.activated_at!) - Date.parse(promoted.published_at)) / SECOND
       t.ok(waited >= KEY_PREPUBLISH, `rotation ${n}: the promoted key was published ${waited} s before it signed (KEY_PREPUBLISH ${KEY_PREPUBLISH} s)`)
       t.ok((await published()).includes(before), `rotation ${n}: the retiring key stays published`)
-      // Tokens the retiring key signed keep verifying (SPEC §5: published until they expire).
+      // Tokens the retiring key signed keep verifying (docs/keys.md#key-states: published until they expire).
       for (const v of main) t.equal(await v.verify(oldToken), null, `rotation ${n}: ${v.name} still accepts a token of the retiring key`)
       // Each key's epoch really had traffic: tokens the promoted key signed, checked by both.
       await until(`traffic signed by ${r.active}`, 10 * SECOND, async () => (main.every((v) => load.of(v.name, r.active).length) ? true : undefined))

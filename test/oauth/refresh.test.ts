@@ -1,4 +1,4 @@
-// Refresh-token families (SPEC §3): rotation, reuse detection, leeway, lifetimes, races.
+// Refresh-token families (docs/tokens.md#refresh-families): rotation, reuse detection, leeway, lifetimes, races.
 import t from 'tap'
 import { build, eachLeg } from '../helpers/build.js'
 import { frozenClock } from '../helpers/clock.js'
@@ -36,7 +36,7 @@ eachLeg(t, async (t, leg) => {
     t.equal(decode(second.access_token).payload.sub, user.id)
     t.same(decode(second.access_token).payload.roles, ['user'])
     t.equal((await familyOf(sid)).generation, 1)
-    // A normal refresh does not revoke access tokens already issued (SPEC §3).
+    // A normal refresh does not revoke access tokens already issued (docs/tokens.md#rotation).
     const intro = await post(app, '/introspect', client, { token: first.access_token })
     t.equal(intro.json().active, true)
     // And the new refresh token works in turn.

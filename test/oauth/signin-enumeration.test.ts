@@ -1,4 +1,4 @@
-// Password sign-in is not an oracle (SPEC §4): unknown email and wrong password give the same
+// Password sign-in is not an oracle (docs/endpoints.md#password-grant): unknown email and wrong password give the same
 // answer for the same work. Timing is not asserted (shared machines); the argon2 work is.
 
 import argon2 from 'argon2'

@@ -1,5 +1,5 @@
 // Background housekeeping: the denial of a revoked access token is kept only until the token
-// would have expired anyway (SPEC §4); then PURGE_INTERVAL's loop deletes it.
+// would have expired anyway (docs/tokens.md#revocation); then PURGE_INTERVAL's loop deletes it.
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'

@@ -1,4 +1,4 @@
-// Logs are pino JSON with request ids, and never carry a secret (SPEC §1): no password,
+// Logs are pino JSON with request ids, and never carry a secret (README): no password,
 // client secret, token, cookie or Authorization header, whatever the request did.
 import { Writable } from 'node:stream'
 import pino from 'pino'

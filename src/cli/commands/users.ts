@@ -14,7 +14,7 @@ export const createUser: Runner = async ({ stores, audit, stdin }, flags) => {
     name: str(flags, 'name'),
     role: (str(flags, 'role') ?? 'user') as Role,
   })
-  // SPEC §6: an admin action is an audit row. The operator is no Tessera user: no actor id.
+  // An admin action is an audit row. The operator is no Tessera user: no actor id.
   await audit.record({ type: 'user.created', subjectId: user.id, details: { via: 'cli', role: user.role } })
   const text = [
     `Created user ${clean(user.email)}`,

@@ -1,4 +1,5 @@
-// Signs Tessera's two JWTs with the key ring's active key (SPEC §3).
+// Signs Tessera's two JWTs with the key ring's active key (docs/tokens.md#access-token,
+// docs/tokens.md#refresh-token).
 // Access token: RFC 9068 (`typ: at+jwt`). Refresh token: `typ: rt+jwt`, `aud` = the issuer itself,
 // so that no resource server configured for an API audience accepts it as an access token.
 import { randomBytes, sign } from 'node:crypto'
@@ -55,12 +56,12 @@ function headerSegment(kid: string, typ: string): string {
 
 /**
  * Signs `claims` as a compact JWS (RFC 7515 §3.1) with RS256 (RFC 7518 §3.3: RSASSA-PKCS1-v1_5
- * with SHA-256). node:crypto signs on libuv's pool, off the event loop; it measured about 10%
- * faster than jose's WebCrypto path, and signing is most of what /token costs. (Verification,
- * ~30 times cheaper, runs synchronously instead: tokens/verify.ts.) RSASSA-PKCS1-v1_5 is
+ * with SHA-256). node:crypto signs on libuv's pool, off the event loop; it was faster than
+ * jose's WebCrypto path, and signing is most of what /token costs (BENCHMARKS.md). Verification,
+ * far cheaper, runs synchronously instead (tokens/verify.ts). RSASSA-PKCS1-v1_5 is
  * deterministic and the claims are serialised in a fixed order, so the same claims and key
  * give the same token: that is how the reuse leeway hands back a family's current refresh
- * token (SPEC §3).
+ * token (docs/tokens.md#reuse-leeway).
  */
 export function signJwt(claims: AccessClaims | RefreshClaims, typ: string, signer: SigningKey): Promise<string> {
   const input = `${headerSegment(signer.kid, typ)}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`
