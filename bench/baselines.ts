@@ -1,7 +1,7 @@
 // The hardware baselines, run by bench/run.ts under `taskset -c 0` (the core Tessera runs on):
 //   sign       jose RS256 signs/s (RSA-2048 CryptoKey, as the key ring holds it)
 //   node-sign  node:crypto RS256 signs/s with a KeyObject, synchronous (for comparison only)
-//   argon2     argon2id hashes/s at Tessera's parameters (src/lib/passwords.ts)
+//   argon2     argon2id hashes/s at Tessera's parameters (src/accounts/passwords.ts)
 //   fastify    a bare Fastify 5 route serving given JWKS bytes; prints {"port"} and serves until SIGTERM
 // The timed modes print one JSON line: { "runs": [ops/s, …] }.
 import { createSign, generateKeyPairSync, randomUUID, webcrypto } from 'node:crypto'

@@ -9,7 +9,7 @@ export interface RequestMeta {
   userAgent: string | null
 }
 
-export const AUDIT_EVENTS = [
+const AUDIT_EVENTS = [
   'signin.ok',
   'signin.failed',
   'refresh.reuse_detected',

@@ -22,7 +22,7 @@ export interface Io {
   stderr(text: string): void
 }
 
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const
+const EXIT = { ok: 0, failed: 1, usage: 2 } as const
 
 export async function run(argv: string[], io: Io): Promise<number> {
   try {

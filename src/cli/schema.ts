@@ -3,7 +3,7 @@ import { OperatorError } from '../lib/errors.js'
 import type { Session } from '../stores/database.js'
 import { pendingMigrations } from '../stores/migrate.js'
 
-export class SchemaOutdated extends OperatorError {
+class SchemaOutdated extends OperatorError {
   override name = 'SchemaOutdated'
 }
 

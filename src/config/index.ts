@@ -10,7 +10,7 @@ import { OperatorError } from '../lib/errors.js'
 const UNIT: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 }
 
 /** `90`, `90s`, `15m`, `2h`, `7d` → seconds. */
-export function seconds(value: string): number {
+function seconds(value: string): number {
   const unit = value.at(-1) ?? ''
   return unit in UNIT ? Number(value.slice(0, -1)) * UNIT[unit]! : Number(value)
 }

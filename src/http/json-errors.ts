@@ -5,10 +5,10 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { InvalidRequest, OAuthError, PayloadTooLarge, RateLimited, ServerError, Unavailable, UnsupportedMediaType } from '../oauth/errors.js'
 import { isDatabaseUnavailable, isInvalidText } from '../stores/db-errors.js'
 
-export const ACCEPTED_TYPES = ['application/x-www-form-urlencoded', 'application/json']
+const ACCEPTED_TYPES = ['application/x-www-form-urlencoded', 'application/json']
 
 /** Maps any thrown value to the OAuthError the client sees. */
-export function toOAuthError(err: FastifyError, bodyLimit: number): OAuthError {
+function toOAuthError(err: FastifyError, bodyLimit: number): OAuthError {
   if (err instanceof OAuthError) return err
   if (err.validation) {
     const first = err.validation[0]

@@ -3,7 +3,7 @@
 // register @fastify/cookie in their own context.
 import type { FastifyReply, FastifyRequest } from 'fastify'
 
-export const REFRESH_COOKIE = 'refresh_token'
+const REFRESH_COOKIE = 'refresh_token'
 
 export function refreshCookie(issuer: string) {
   const options = { httpOnly: true, sameSite: 'strict', path: '/', secure: issuer.startsWith('https://') } as const

@@ -2,7 +2,7 @@
 import type { LoggerOptions } from 'pino'
 
 /** Anything that may carry a credential, wherever it appears in a log line. */
-export const REDACT = [
+const REDACT = [
   'req.headers.authorization',
   'req.headers.cookie',
   'res.headers["set-cookie"]',

@@ -26,7 +26,7 @@ function bearerOf(req: FastifyRequest): string {
  * Checks the access token: signature and claims (verifyToken), then whether it is still
  * active: its jti not revoked, its family live (docs/tokens.md#live-families).
  */
-export async function authenticate(app: FastifyInstance, req: FastifyRequest): Promise<VerifiedToken['claims']> {
+async function authenticate(app: FastifyInstance, req: FastifyRequest): Promise<VerifiedToken['claims']> {
   let verified: VerifiedToken
   try {
     // Tessera's own endpoints accept its access tokens whatever API they were issued for.

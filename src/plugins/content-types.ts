@@ -9,7 +9,7 @@ import { InvalidRequest } from '../oauth/errors.js'
  * application/x-www-form-urlencoded. A repeated parameter becomes an array, so that the
  * OAuth routes can refuse it (RFC 6749 §3.1: parameters MUST NOT be included more than once).
  */
-export function parseForm(body: string): Record<string, string | string[]> {
+function parseForm(body: string): Record<string, string | string[]> {
   // node:querystring does exactly this (arrays for repeats, `+` as space) at a fraction of
   // URLSearchParams' cost; its result has no prototype, so `__proto__` is just a name.
   return parse(body) as Record<string, string | string[]>

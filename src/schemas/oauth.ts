@@ -8,7 +8,7 @@ import { RefreshTokenParams } from '../oauth/grants/refresh_token.js'
 import { TokenParam } from '../oauth/params.js'
 
 /** client_secret_post and none (RFC 6749 §2.3.1); client_secret_basic uses the Authorization header instead. */
-export const ClientAuthParams = Type.Object({
+const ClientAuthParams = Type.Object({
   client_id: Type.Optional(Type.String({ maxLength: 256 })),
   client_secret: Type.Optional(Type.String({ maxLength: 256 })),
 })

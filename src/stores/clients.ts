@@ -42,11 +42,6 @@ export function clientStore(prisma: PrismaClient) {
     list(): Promise<Client[]> {
       return prisma.client.findMany({ orderBy: { createdAt: 'asc' }, select: SELECT })
     },
-
-    /** True if a client was deleted. Its refresh families go with it (ON DELETE CASCADE). */
-    async delete(id: string): Promise<boolean> {
-      return (await prisma.client.deleteMany({ where: { id } })).count === 1
-    },
   }
 }
 
@@ -61,9 +56,5 @@ export function cachedClientStore(store: ClientStore, ttlMs: number): ClientStor
   return {
     ...store,
     findById: (id) => cache.get(id, store.findById),
-    async delete(id) {
-      cache.delete(id)
-      return store.delete(id)
-    },
   }
 }

@@ -100,18 +100,31 @@ async function openPostgres(connectionString: string, max: number): Promise<Conn
       client.release()
     }
   }
-  const session = sessionOf(pool)
+  return connection('postgres', prisma, sessionOf(pool), withLockedSession, () => pool.end())
+}
+
+/** The Connection over a driver's session and lock; `closeDriver` runs after Prisma disconnects. */
+function connection(
+  kind: Connection['kind'],
+  prisma: PrismaClient,
+  session: Session,
+  withLockedSession: Connection['withLockedSession'],
+  closeDriver: () => Promise<void>,
+): Connection {
+  let closed: Promise<void> | undefined
   return {
-    kind: 'postgres',
+    kind,
     prisma,
     ...session,
     ping: (ms) => withTimeout(session.query('SELECT 1'), ms).then(() => {}),
     withLockedSession,
     withLock: (name, fn) => withLockedSession(name, () => fn()),
-    close: once(async () => {
-      await prisma.$disconnect()
-      await pool.end()
-    }),
+    // Closing twice (a test, then its teardown; a signal during shutdown) is harmless.
+    close: () =>
+      (closed ??= (async () => {
+        await prisma.$disconnect()
+        await closeDriver()
+      })()),
   }
 }
 
@@ -125,14 +138,8 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   ])
 }
 
-/** Closing twice (a test, then its teardown; a signal during shutdown) is harmless. */
-function once(fn: () => Promise<void>): () => Promise<void> {
-  let done: Promise<void> | undefined
-  return () => (done ??= fn())
-}
-
 /** Hides the password of a postgres:// URL. */
-export function redactUrl(url: string): string {
+function redactUrl(url: string): string {
   try {
     const u = new URL(url)
     if (u.password) u.password = '***'
@@ -166,19 +173,10 @@ async function openPglite(dir: string): Promise<Connection> {
     chain = run.catch(() => {})
     return run
   }
-  return {
-    kind: 'pglite',
-    prisma,
-    ...session,
-    ping: (ms) => withTimeout(session.query('SELECT 1'), ms).then(() => {}),
-    withLockedSession,
-    withLock: (name, fn) => withLockedSession(name, () => fn()),
-    close: once(async () => {
-      await prisma.$disconnect()
-      await db.close()
-      release()
-    }),
-  }
+  return connection('pglite', prisma, session, withLockedSession, async () => {
+    await db.close()
+    release()
+  })
 }
 
 /**

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { OperatorError } from '../lib/errors.js'
 import type { Connection, Session } from './database.js'
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url))
+const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url))
 
 export interface Migration {
   name: string
@@ -16,7 +16,7 @@ export interface Migration {
   checksum: string
 }
 
-export class MigrationError extends OperatorError {
+class MigrationError extends OperatorError {
   override name = 'MigrationError'
 }
 

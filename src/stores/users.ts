@@ -57,10 +57,6 @@ export function userStore(prisma: PrismaClient, session: Session) {
     async setPasswordHash(id: string, passwordHash: string): Promise<void> {
       await prisma.user.update({ where: { id }, data: { passwordHash } })
     },
-
-    async update(id: string, data: { name?: string | null }): Promise<User> {
-      return prisma.user.update({ where: { id }, data, select: SELECT })
-    },
   }
 }
 

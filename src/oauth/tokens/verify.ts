@@ -16,7 +16,7 @@ import { MAX_TOKEN_LENGTH } from '../params.js'
 import { ACCESS_TYP, REFRESH_TYP } from './sign.js'
 
 /** Seconds another instance's clock may run ahead of ours, for `nbf` only. */
-export const CLOCK_SKEW = 30
+const CLOCK_SKEW = 30
 
 export type TokenKind = 'access' | 'refresh'
 
