@@ -6,7 +6,8 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
 export function parseScope(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined
   const tokens = value.split(' ').filter((s) => s !== '')
-  if (!tokens.every((s) => SCOPE_TOKEN.test(s))) throw new InvalidRequest('The scope parameter is malformed.')
+  // §3.3: at least one scope-token; extra spaces between them are tolerated.
+  if (tokens.length === 0 || !tokens.every((s) => SCOPE_TOKEN.test(s))) throw new InvalidRequest('The scope parameter is malformed.')
   return [...new Set(tokens)]
 }
 

@@ -4,11 +4,10 @@ import type { AuditTrail } from '../../audit/trail.js'
 import type { Config } from '../../config/index.js'
 import type { KeyRing } from '../../keys/keyring.js'
 import type { Clock } from '../../lib/clock.js'
-import type { Stores } from '../../stores/index.js'
 import type { TokenService } from '../tokens/service.js'
 import { clientCredentialsGrant } from './client_credentials.js'
-import { passwordGrant } from './password.js'
-import { refreshTokenGrant } from './refresh_token.js'
+import { type PasswordGrantDeps, passwordGrant } from './password.js'
+import { type RefreshTokenGrantDeps, refreshTokenGrant } from './refresh_token.js'
 import type { GrantHandler } from './types.js'
 
 /** Every grant_type Tessera implements, in the order the metadata lists them. */
@@ -16,7 +15,11 @@ export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials'] a
 
 export interface GrantDeps {
   config: Config
-  stores: Pick<Stores, 'users' | 'families'>
+  /** The store methods the grants use, and nothing more. */
+  stores: {
+    users: PasswordGrantDeps['users'] & RefreshTokenGrantDeps['users']
+    families: PasswordGrantDeps['families'] & RefreshTokenGrantDeps['families']
+  }
   tokens: TokenService
   keys: Pick<KeyRing, 'verificationKey'>
   audit: AuditTrail
