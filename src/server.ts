@@ -1,7 +1,7 @@
 // The only entry point that listens: config, logger, the app, and a graceful close.
 import closeWithGrace from 'close-with-grace'
 import pino from 'pino'
-import { type App, buildApp } from './app.js'
+import type { App } from './app.js'
 import { type Config, loadConfig } from './config/index.js'
 import { OperatorError } from './lib/errors.js'
 import { loggerOptions } from './lib/logger.js'
@@ -17,6 +17,8 @@ async function main() {
   const logger = pino(loggerOptions(config.logLevel))
   let app: App
   try {
+    // Loaded only now: a bad setting is reported without loading the whole app.
+    const { buildApp } = await import('./app.js')
     app = await buildApp({ config, logger })
   } catch (err) {
     // An unreachable database, a wrong key-encryption key, a failed migration: one clear line.

@@ -1,22 +1,23 @@
 // The real server as a user runs it: a child process with its own port and directories,
-// judged only by what a user sees (HTTP answers, files, stderr, exit codes).
-import { type ChildProcess, spawn } from 'node:child_process'
+// judged only by what a user sees (HTTP answers, files, stderr, exit codes). Processes are
+// started, waited on and stopped by PID through test/helpers/process.ts; every wait is for a
+// condition (an answer, a log line, an exit), bounded.
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import t from 'tap'
 import { createPostgresDatabase } from './helpers/db.js'
-import { cleanEnv, freePort, ROOT, serverCommand } from './helpers/process.js'
-import { until } from './helpers/wait.js'
+import { type Exit, freePort, type Jwks, readyJwks, type Server, scratch, serverCommand, startServer } from './helpers/process.js'
+import { until, within } from './helpers/wait.js'
 
-const SERVER = serverCommand()
-t.comment(`server under test: ${SERVER.what}`)
-// About sixteen real starts, each loading the whole server and most opening a database:
-// more than the suite's default per-file budget on a busy two-core machine.
-t.setTimeout(300_000)
+t.comment(`server under test: ${serverCommand().what}`)
+// About a dozen real starts, each loading the whole server and most opening a database.
+t.setTimeout(240_000)
+// The stories are independent (own directories, databases and ports) and mostly wait on
+// processes starting and stopping: two at a time.
+t.jobs = 2
 
 /** A fresh start must serve its keys within this (no configuration needed). */
 const READY_WITHIN = 30_000
@@ -28,104 +29,18 @@ interface Teardown {
   teardown(fn: () => unknown): void
 }
 
-interface Exit {
-  code: number | null
-  signal: NodeJS.Signals | null
-}
-
-interface Server {
-  pid: number
-  url: string
-  stdout(): string
-  stderr(): string
-  /** Resolves once the process has exited and its output is fully read. */
-  closed: Promise<Exit>
-  running(): boolean
-}
-
-interface Jwks {
-  keys: { kty: string; kid: string; alg: string; use: string }[]
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** `p`, or `undefined` once `ms` have passed. */
-async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(resolve, ms, undefined)
-  })
-  try {
-    return await Promise.race([p, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
 /**
  * A scratch directory (the servers' working directory too, so that nothing can land in the
- * repository) and the servers started in it, killed by PID at teardown if still running.
+ * repository); servers started in it are killed by PID at teardown if still running.
  */
 function sandbox(t: Teardown) {
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-server-'))
-  const started: Server[] = []
-  t.teardown(async () => {
-    for (const s of started) {
-      if (!s.running()) continue
-      process.kill(s.pid, 'SIGKILL')
-      await within(s.closed, 5000)
-    }
-    rmSync(dir, { recursive: true, force: true })
-  })
-
-  async function start(env: Record<string, string>): Promise<Server> {
-    const port = env.PORT ?? String(await freePort())
-    const child: ChildProcess = spawn(process.execPath, SERVER.args, {
-      cwd: dir,
-      env: { ...cleanEnv(), TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.json'), ...env, PORT: port },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-    const closed = new Promise<Exit>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })))
-    const server: Server = {
-      pid: child.pid!,
-      url: `http://127.0.0.1:${port}`,
-      stdout: () => stdout,
-      stderr: () => stderr,
-      closed,
-      running: () => child.exitCode === null && child.signalCode === null,
-    }
-    started.push(server)
-    return server
-  }
-
-  return { dir, start }
+  const dir = scratch(t, 'tessera-server-')
+  return { dir, start: (env: Record<string, string>) => startServer(t, dir, env) }
 }
 
-/** Polls the JWKS until it answers 200; throws with the server's stderr if it never does. */
-async function jwksOf(server: Server, ms = SLOW): Promise<Jwks> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if (!server.running()) throw new Error(`the server exited before serving the JWKS: ${server.stderr() || server.stdout()}`)
-    try {
-      const res = await fetch(`${server.url}/.well-known/jwks.json`, { signal: AbortSignal.timeout(2000) })
-      if (res.status === 200) return (await res.json()) as Jwks
-    } catch {
-      // Not listening yet.
-    }
-    await sleep(100)
-  }
-  throw new Error(`no JWKS within ${ms} ms; stderr: ${server.stderr()}`)
-}
-
-/** SIGTERM, then the exit (or undefined if it did not come in time). */
-async function stop(server: Server): Promise<Exit | undefined> {
-  process.kill(server.pid, 'SIGTERM')
-  return within(server.closed, EXIT_WITHIN)
-}
+const jwksOf = (server: Server, ms = SLOW) => readyJwks(server, ms)
+/** SIGTERM, then the exit (SIGKILL if it does not come within EXIT_WITHIN: then `signal` says so). */
+const stop = (server: Server) => server.stop(EXIT_WITHIN)
 
 const kidsOf = (jwks: Jwks) => jwks.keys.map((k) => k.kid).sort()
 const lines = (text: string) => text.split('\n').filter((l) => l !== '')
@@ -151,32 +66,63 @@ function assertFreshRing(t: Tap, jwks: Jwks) {
 /** The assertions these helpers use, from the root test or a subtest alike. */
 type Tap = Pick<typeof t, 'equal' | 'match' | 'not' | 'ok' | 'teardown'>
 
-t.test('zero configuration, embedded PGlite: serves keys, keeps them across a restart', async (t) => {
+// One directory's life, with as few starts as it takes (each start is seconds of CPU): a zero-
+// configuration start, a second server refused while it runs, a wrong key file refused after it
+// stopped, and the restart that finds the original keys.
+t.test('zero configuration, embedded PGlite: one directory, one server at a time, keys kept', async (t) => {
   const box = sandbox(t)
   const env = { PGLITE_DIR: join(box.dir, 'data'), KEY_FILE: join(box.dir, 'keys', 'encryption.key') }
-
   const first = await box.start(env)
   const jwks = await jwksOf(first, READY_WITHIN)
-  assertFreshRing(t, jwks)
-  const meta = (await (await fetch(`${first.url}/.well-known/openid-configuration`)).json()) as { issuer: string; jwks_uri: string }
-  const port = new URL(first.url).port
-  t.equal(meta.issuer, `http://localhost:${port}`, 'the default issuer is http://localhost:PORT')
-  t.equal(meta.jwks_uri, `http://localhost:${port}/.well-known/jwks.json`)
-  t.equal((await fetch(`${first.url}/healthz`)).status, 200, 'liveness answers')
-
-  t.equal(statSync(env.KEY_FILE).mode & 0o777, 0o600, 'the generated key file is readable by its owner only')
   const kek = readFileSync(env.KEY_FILE, 'utf8')
-  t.match(kek, /^[0-9a-f]{64}\n$/, 'it holds a 32-byte hex key')
 
-  t.same(await stop(first), { code: 0, signal: null }, 'SIGTERM exits 0')
-  t.equal(first.stderr(), '', 'nothing on stderr')
+  await t.test('serves keys with no configuration', async (t) => {
+    assertFreshRing(t, jwks)
+    const meta = (await (await fetch(`${first.url}/.well-known/openid-configuration`)).json()) as { issuer: string; jwks_uri: string }
+    const port = new URL(first.url).port
+    t.equal(meta.issuer, `http://localhost:${port}`, 'the default issuer is http://localhost:PORT')
+    t.equal(meta.jwks_uri, `http://localhost:${port}/.well-known/jwks.json`)
+    t.equal((await fetch(`${first.url}/healthz`)).status, 200, 'liveness answers')
+    t.equal(statSync(env.KEY_FILE).mode & 0o777, 0o600, 'the generated key file is readable by its owner only')
+    t.match(kek, /^[0-9a-f]{64}\n$/, 'it holds a 32-byte hex key')
+  })
 
-  const second = await box.start(env)
-  t.same(kidsOf(await jwksOf(second)), kidsOf(jwks), 'a restart on the same directory serves the same kids')
-  t.equal(readFileSync(env.KEY_FILE, 'utf8'), kek, 'the key file is kept, not regenerated')
-  t.same(await stop(second), { code: 0, signal: null })
+  await t.test('a second server on the same PGLITE_DIR refuses; the first keeps serving', async (t) => {
+    const second = await box.start(env)
+    const exit = await within(second.closed, EXIT_WITHIN)
+    t.ok(failed(exit), `the second exits non-zero (${JSON.stringify(exit)})`)
+    const err = lines(second.stderr())
+    t.equal(err.length, 1, 'exactly one line on stderr')
+    t.match(err[0], new RegExp(`^tessera: the embedded database in .* is in use by process ${first.pid}\\b.*DATABASE_URL`))
+    t.ok(first.running(), 'the first is still running')
+    t.same(await jwksOf(first), jwks, 'and still serves the same keys')
+  })
+
+  await t.test('SIGTERM exits 0', async (t) => {
+    t.same(await stop(first), { code: 0, signal: null }, 'SIGTERM exits 0')
+    t.equal(first.stderr(), '', 'nothing on stderr')
+  })
+
+  await t.test('a regenerated key file stops the start and never replaces the keys', async (t) => {
+    writeFileSync(env.KEY_FILE, `${randomBytes(32).toString('hex')}\n`)
+    const wrong = await box.start(env)
+    const exit = await within(wrong.closed, EXIT_WITHIN)
+    t.ok(failed(exit), `exits non-zero (${JSON.stringify(exit)})`)
+    const err = lines(wrong.stderr())
+    t.equal(err.length, 1, 'exactly one line on stderr')
+    t.match(err[0], /^tessera: cannot decrypt signing key .*key file/)
+    writeFileSync(env.KEY_FILE, kek)
+  })
+
+  await t.test('a restart with the right key file serves the original keys, and no others', async (t) => {
+    const again = await box.start(env)
+    t.same(kidsOf(await jwksOf(again)), kidsOf(jwks), 'a restart on the same directory serves the same kids')
+    t.equal(readFileSync(env.KEY_FILE, 'utf8'), kek, 'the key file is kept, not regenerated')
+    t.same(await stop(again), { code: 0, signal: null })
+  })
 })
 
+// The same on Postgres: a start, a wrong KEY_ENCRYPTION_KEY refused, the restart.
 t.test('zero configuration plus DATABASE_URL: keys live in Postgres, kept across a restart', async (t) => {
   const box = sandbox(t)
   const databaseUrl = await createPostgresDatabase(t)
@@ -188,6 +134,16 @@ t.test('zero configuration plus DATABASE_URL: keys live in Postgres, kept across
   t.equal(statSync(env.KEY_FILE).mode & 0o777, 0o600, 'the generated key file is readable by its owner only')
   t.same(await storedKids(databaseUrl), kidsOf(jwks), 'the published keys are the ones in Postgres')
   t.same(await stop(first), { code: 0, signal: null }, 'SIGTERM exits 0')
+
+  await t.test('a wrong KEY_ENCRYPTION_KEY stops the start and never replaces the keys', async (t) => {
+    const wrong = await box.start({ ...env, NODE_ENV: 'production', KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64') })
+    const exit = await within(wrong.closed, EXIT_WITHIN)
+    t.ok(failed(exit), `exits non-zero (${JSON.stringify(exit)})`)
+    const err = lines(wrong.stderr())
+    t.equal(err.length, 1, 'exactly one line on stderr')
+    t.match(err[0], /^tessera: cannot decrypt signing key .*KEY_ENCRYPTION_KEY/)
+    t.same(await storedKids(databaseUrl), kidsOf(jwks), 'the database holds only the original keys')
+  })
 
   const second = await box.start(env)
   t.same(kidsOf(await jwksOf(second)), kidsOf(jwks), 'a restart on the same database serves the same kids')
@@ -242,69 +198,6 @@ t.test('an unreachable DATABASE_URL: non-zero exit with one clear line, quickly'
   t.notOk(existsSync(join(box.dir, 'kek')), 'no key file was made')
 })
 
-t.test('a wrong key-encryption key stops the start and never replaces the keys', async (t) => {
-  t.test('Postgres, KEY_ENCRYPTION_KEY', async (t) => {
-    const box = sandbox(t)
-    const databaseUrl = await createPostgresDatabase(t)
-    const env = { DATABASE_URL: databaseUrl, KEY_FILE: join(box.dir, 'kek'), NODE_ENV: 'production' }
-
-    const first = await box.start({ ...env, KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex') })
-    const kids = kidsOf(await jwksOf(first))
-    t.same(await stop(first), { code: 0, signal: null })
-
-    const wrong = await box.start({ ...env, KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64') })
-    const exit = await within(wrong.closed, EXIT_WITHIN)
-    t.ok(failed(exit), `exits non-zero (${JSON.stringify(exit)})`)
-    const err = lines(wrong.stderr())
-    t.equal(err.length, 1, 'exactly one line on stderr')
-    t.match(err[0], /^tessera: cannot decrypt signing key .*KEY_ENCRYPTION_KEY/)
-    t.same(await storedKids(databaseUrl), kids, 'the database holds only the original keys')
-  })
-
-  t.test('PGlite, a regenerated key file', async (t) => {
-    const box = sandbox(t)
-    const env = { PGLITE_DIR: join(box.dir, 'data'), KEY_FILE: join(box.dir, 'keys', 'encryption.key') }
-
-    const first = await box.start(env)
-    const kids = kidsOf(await jwksOf(first))
-    t.same(await stop(first), { code: 0, signal: null })
-
-    const original = readFileSync(env.KEY_FILE)
-    writeFileSync(env.KEY_FILE, `${randomBytes(32).toString('hex')}\n`)
-    const wrong = await box.start(env)
-    const exit = await within(wrong.closed, EXIT_WITHIN)
-    t.ok(failed(exit), `exits non-zero (${JSON.stringify(exit)})`)
-    const err = lines(wrong.stderr())
-    t.equal(err.length, 1, 'exactly one line on stderr')
-    t.match(err[0], /^tessera: cannot decrypt signing key .*key file/)
-
-    // With the right key back, the original keys are all there is.
-    writeFileSync(env.KEY_FILE, original)
-    const again = await box.start(env)
-    t.same(kidsOf(await jwksOf(again)), kids, 'the original keys, and no others')
-    t.same(await stop(again), { code: 0, signal: null })
-  })
-})
-
-t.test('a second server on the same PGLITE_DIR refuses; the first keeps serving', async (t) => {
-  const box = sandbox(t)
-  const env = { PGLITE_DIR: join(box.dir, 'data'), KEY_FILE: join(box.dir, 'keys', 'encryption.key') }
-
-  const first = await box.start(env)
-  const jwks = await jwksOf(first)
-
-  const second = await box.start(env)
-  const exit = await within(second.closed, EXIT_WITHIN)
-  t.ok(failed(exit), `the second exits non-zero (${JSON.stringify(exit)})`)
-  const err = lines(second.stderr())
-  t.equal(err.length, 1, 'exactly one line on stderr')
-  t.match(err[0], new RegExp(`^tessera: the embedded database in .* is in use by process ${first.pid}\\b.*DATABASE_URL`))
-
-  t.ok(first.running(), 'the first is still running')
-  t.same(await jwksOf(first), jwks, 'and still serves the same keys')
-  t.same(await stop(first), { code: 0, signal: null })
-})
-
 /**
  * A POST whose body arrives in two parts: Fastify answers only once the body is complete, so
  * the request is in flight for as long as the test holds the second part back. The JWKS
@@ -332,16 +225,15 @@ function slowRequest(server: Server, agent: http.Agent | false) {
     response,
     finish: () => req.end('}'),
     abort: () => req.destroy(),
-    /** The server's own log line says the request has reached it. */
-    arrived: () =>
-      lines(server.stdout()).some((l) => {
-        try {
-          const o = JSON.parse(l) as { msg?: string; req?: { method?: string; path?: string } }
-          return o.msg === 'incoming request' && o.req?.method === 'POST' && o.req.path === path
-        } catch {
-          return false
-        }
-      }),
+    /** The server's own log line that says the request has reached it. */
+    arrived: (l: string) => {
+      try {
+        const o = JSON.parse(l) as { msg?: string; req?: { method?: string; path?: string } }
+        return o.msg === 'incoming request' && o.req?.method === 'POST' && o.req.path === path
+      } catch {
+        return false
+      }
+    },
   }
 }
 
@@ -365,9 +257,9 @@ async function drain(t: Tap & Teardown, agent: http.Agent | false) {
 
   const slow = slowRequest(server, agent)
   t.teardown(slow.abort)
-  await until('the request reaches the server', SLOW, slow.arrived)
+  await server.line('the request reaches the server', slow.arrived, SLOW)
 
-  process.kill(server.pid, 'SIGTERM')
+  server.signal('SIGTERM')
   await until('the server stops accepting connections', SLOW, () => refuses(server))
   t.ok(server.running(), 'it waits for the request in flight')
 

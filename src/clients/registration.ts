@@ -36,7 +36,7 @@ export async function registerClient(clients: Pick<ClientStore, 'create'>, r: Cl
   const isPublic = r.public ?? false
   // RFC 6749 §4.4: client_credentials needs a client that can keep a secret.
   if (isPublic && grantTypes.includes('client_credentials')) throw new InvalidRequest('A public client cannot use client_credentials.')
-  const scopes = parseScope((r.scopes ?? []).join(' ')) ?? []
+  const scopes = r.scopes?.length ? (parseScope(r.scopes.join(' ')) ?? []) : []
   const audience = r.audience?.trim()
   if (audience !== undefined && (audience === '' || audience.length > 512)) throw new InvalidRequest('The audience must be 1 to 512 characters.')
   if (audience !== undefined && audience.replace(/\/+$/, '') === policy.issuer) {

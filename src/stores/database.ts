@@ -44,6 +44,8 @@ export interface Database {
 export interface Connection extends Database, Session {
   readonly prisma: PrismaClient
   withLockedSession<T>(name: string, fn: (session: Session) => Promise<T>): Promise<T>
+  /** PGlite only: the whole database as a tar (a template for openDatabase's pgliteTemplate). */
+  dump?(): Promise<Blob>
 }
 
 export class DatabaseUnavailable extends OperatorError {
@@ -55,10 +57,12 @@ export interface DatabaseOptions {
   /** PGlite data directory, or `memory://` for a throwaway in-memory database. */
   pgliteDir: string
   poolSize?: number
+  /** An in-memory PGlite starts as a copy of this dump (tests: a migrated template, instead of initdb each time). */
+  pgliteTemplate?: Blob | undefined
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Connection> {
-  return options.databaseUrl ? openPostgres(options.databaseUrl, options.poolSize ?? 10) : openPglite(options.pgliteDir)
+  return options.databaseUrl ? openPostgres(options.databaseUrl, options.poolSize ?? 10) : openPglite(options.pgliteDir, options.pgliteTemplate)
 }
 
 /** Stable 63-bit key for pg_advisory_lock from a name. */
@@ -149,12 +153,12 @@ function redactUrl(url: string): string {
   }
 }
 
-async function openPglite(dir: string): Promise<Connection> {
+async function openPglite(dir: string, template?: Blob): Promise<Connection> {
   const inMemory = dir.startsWith('memory://')
   const release = inMemory ? () => {} : lockDirectory(dir)
   let db: PGlite
   try {
-    db = await PGlite.create(inMemory ? 'memory://' : dir)
+    db = await PGlite.create(inMemory ? 'memory://' : dir, inMemory && template ? { loadDataDir: template } : {})
   } catch (err) {
     release()
     throw new DatabaseUnavailable(`cannot open the embedded database in ${dir}: ${(err as Error).message}`)
@@ -173,10 +177,11 @@ async function openPglite(dir: string): Promise<Connection> {
     chain = run.catch(() => {})
     return run
   }
-  return connection('pglite', prisma, session, withLockedSession, async () => {
+  const conn = connection('pglite', prisma, session, withLockedSession, async () => {
     await db.close()
     release()
   })
+  return { ...conn, dump: () => db.dumpDataDir('none') }
 }
 
 /**

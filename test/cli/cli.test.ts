@@ -1,10 +1,16 @@
-// `tessera` as an operator runs it: a child process in its own working directory, judged by
-// stdout, stderr, the exit code and what it left in the database. Each database leg runs the
-// same story on an embedded PGlite directory and on a fresh Postgres database.
+// `tessera` as an operator runs it, judged by stdout, stderr, the exit code and what it left in
+// the database. Each database leg runs the same story on an embedded PGlite directory and on a
+// fresh Postgres database.
 //
-// The CLI runs from src/ through tsx (dist/ is a build artefact that goes stale; `npm run build`
-// compiles the same module to the package's `bin`).
-import { existsSync } from 'node:fs'
+// Almost every run is in this process: src/cli/run.ts's run(argv, io), with the run's own
+// environment, working directory and standard input (test/helpers/cli.ts). The binary
+// (src/cli/index.ts) only hands it process.argv, process.env and the process's streams, so a few
+// runs spawn it for what only a real process shows: its exit status, --password-stdin on a real
+// pipe while it holds the embedded database (which admits one process, by pid), a reader that
+// goes away (EPIPE), and create → list as two processes on one database. Those run from src/
+// through tsx (dist/ is a build artefact that goes stale; `npm run build` compiles the same
+// module to the package's `bin`).
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { verifyPassword } from '../../src/accounts/passwords.js'
@@ -12,15 +18,17 @@ import { sha256 } from '../../src/lib/secrets.js'
 import { type Connection, openDatabase } from '../../src/stores/database.js'
 import { readMigrations } from '../../src/stores/migrate.js'
 import { build, testConfig } from '../helpers/build.js'
-import { fails, json, ok, scratch, tessera, tesseraWithInput } from '../helpers/cli.js'
+import { fails, json, ok, scratch, spawnTessera, tessera, tesseraBinary, tesseraWithInput } from '../helpers/cli.js'
 import { createPostgresDatabase } from '../helpers/db.js'
+import { until } from '../helpers/wait.js'
 
 const MIGRATIONS = readMigrations().map((m) => m.name)
 
-// Every run is a fresh Node with tsx and, for most, PGlite's WASM: slow on a small machine.
-t.setTimeout(900_000)
-// The two legs run side by side (each in its own directory and database).
-t.jobs = 2
+// Most runs open PGlite's WASM; the few spawned ones start a fresh Node with tsx.
+t.setTimeout(300_000)
+// The legs and the command-line checks run side by side (each in its own directory and
+// database, with its own io); the spawned runs use the other core meanwhile.
+t.jobs = 3
 
 interface UserJson {
   id: string
@@ -330,25 +338,76 @@ for (const [leg, setup] of Object.entries(LEGS)) {
     })
 
     if (leg === 'pglite') {
-      await t.test('an embedded database held by another process: one plain line', async (t) => {
-        const held = await openDatabase({ pgliteDir: dataDir })
+      const lockHolder = () => {
         try {
-          const r = await tessera(where, 'users', 'create', '--email', 'erin@example.com', '--password', 'long-enough-pw')
-          fails(
-            t,
-            r,
-            1,
-            new RegExp(
-              `^tessera: the embedded database in ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by process ${process.pid} .*set DATABASE_URL`,
-            ),
-            'held',
-          )
-        } finally {
-          await held.close()
+          return Number(readFileSync(join(dataDir, 'tessera.pid'), 'utf8').split(' ')[0])
+        } catch {
+          return undefined
         }
+      }
+
+      await t.test('a real process reading --password-stdin from a pipe holds the embedded database; another command gets one plain line', async (t) => {
+        // The binary opens the database, then waits for its password: it holds the directory
+        // (by its pid) until the test ends its standard input.
+        const password = 'p1ped-through a real pipe'
+        const holder = spawnTessera(t, where, ['users', 'create', '--email', 'held@example.com', '--password-stdin', '--json'], { stdin: 'pipe' })
+        await until('the spawned CLI holds the embedded database', 60_000, () => lockHolder() === holder.pid || !holder.running())
+        t.ok(holder.running(), 'the holder is waiting for its password')
+
+        const r = await tessera(where, 'users', 'create', '--email', 'erin@example.com', '--password', 'long-enough-pw')
+        fails(
+          t,
+          r,
+          1,
+          new RegExp(
+            `^tessera: the embedded database in ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by process ${holder.pid} .*set DATABASE_URL`,
+          ),
+          'held',
+        )
+
+        holder.stdin!.end(`${password}\n`)
+        const { code } = await holder.exit(60_000)
+        const piped = { code, stdout: holder.stdout(), stderr: holder.stderr() }
+        ok(t, piped, 'the real binary, --password-stdin')
+        const user = json<{ id: string }>(piped)
+        t.notOk(piped.stdout.includes(password), 'no password on stdout')
+        const [row] = await withDb((db) => db.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [user.id]))
+        t.ok(await verifyPassword(row?.password_hash, password), 'the password is what came through the pipe, without its newline')
+
         const after = await withDb(async (db) => db.query<{ n: number }>(`SELECT count(*)::int AS n FROM users WHERE email = 'erin@example.com'`))
         t.equal(after[0]?.n, 0, 'nothing was written')
         ok(t, await tessera(where, 'clients', 'list'), 'works again once released')
+      })
+
+      await t.test('the real binary end to end: clients create, then clients list in another process', async (t) => {
+        const created = await tesseraBinary(
+          t,
+          where,
+          'clients',
+          'create',
+          '--name',
+          'From the shell',
+          '--grant',
+          'client_credentials',
+          '--scope',
+          'read',
+          '--json',
+        )
+        ok(t, created, 'clients create (real process)')
+        const id = json<ClientJson>(created).client_id
+        // The first process let go of the directory when it exited: the second may open it.
+        const listed = await tesseraBinary(t, where, 'clients', 'list')
+        ok(t, listed, 'clients list (real process)')
+        t.match(listed.stdout, /^CLIENT_ID +NAME/)
+        t.match(listed.stdout, new RegExp(`^${id} +From the shell +confidential `, 'm'), 'lists the client the other process made')
+        t.notOk(existsSync(join(dataDir, 'tessera.pid')), 'and released the embedded database')
+      })
+
+      await t.test('`tessera clients list | head -1`: a reader that stops early is not a crash', async (t) => {
+        // The reading end is closed before the CLI writes: its write fails with EPIPE.
+        const cli = spawnTessera(t, where, ['clients', 'list'], { stdout: 'gone' })
+        t.same(await cli.exit(120_000), { code: 0, signal: null }, 'exit 0')
+        t.equal(cli.stderr(), '', 'nothing on stderr (no stack trace)')
       })
     }
   })
@@ -410,5 +469,14 @@ t.test('the command line itself', { buffered: true }, async (t) => {
     const r = await tessera({ ...where, env: { DATABASE_URL: 'postgres://tessera:s3cret-pw@127.0.0.1:1/tessera' } }, 'migrate')
     fails(t, r, 1, /^tessera: cannot reach Postgres at postgres:\/\/tessera:\*\*\*@127\.0\.0\.1:1\/tessera/, 'unreachable')
     t.notOk(r.stderr.includes('s3cret-pw'), 'the password is not shown')
+  })
+
+  await t.test('the real binary sets its exit status: 2 for a bad command line, 1 for a failed command', async (t) => {
+    const [usage, failed] = await Promise.all([
+      tesseraBinary(t, where, 'frobnicate'),
+      tesseraBinary(t, { ...where, env: { PORT: 'eighty' } }, 'clients', 'list'),
+    ])
+    fails(t, usage, 2, /^tessera: unknown command "frobnicate"; commands: migrate, users create/, 'unknown command (real process)')
+    fails(t, failed, 1, /^tessera: Invalid PORT="eighty"/, 'bad config (real process)')
   })
 })

@@ -1,4 +1,6 @@
-// `tessera keys rotate|retire|import` as an operator runs them, on both database legs.
+// `tessera keys rotate|retire|import` as an operator runs them, on both database legs: in this
+// process through run(argv, io) (test/helpers/cli.ts), judged by exit code, stdout, stderr and the
+// ring the next `keys list` shows. test/cli/cli.test.ts covers what only the spawned binary shows.
 import { generateKeyPairSync } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -8,7 +10,8 @@ import { build, testConfig } from '../helpers/build.js'
 import { fails, json, ok, scratch, tessera } from '../helpers/cli.js'
 import { createPostgresDatabase, LEGS } from '../helpers/db.js'
 
-t.setTimeout(600_000)
+t.setTimeout(180_000)
+// The legs run side by side (each its own directory or database, and its own io).
 t.jobs = 2
 
 for (const leg of LEGS) {

@@ -45,7 +45,7 @@ export interface BuildOptions {
 
 export async function build(t: { teardown(fn: () => unknown): void }, leg: Leg, opts: BuildOptions = {}): Promise<Built> {
   const config = opts.config ?? testConfig(opts.env)
-  const db = opts.db ?? (await openTestDatabase(t, leg))
+  const db = opts.db ?? (await openTestDatabase(t, leg, { migrated: true }))
   const app = await buildApp({ config, db, clock: opts.clock })
   t.teardown(() => app.close())
   await app.ready()

@@ -1,17 +1,11 @@
-// Runs the real `tessera` CLI as an operator would: a child process in its own working
-// directory, with a clean environment. Shared by the CLI tests.
-import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+// Runs `tessera` for the CLI tests. Almost always in this process, through src/cli/run.ts's
+// run(argv, io) with this run's own environment, working directory and standard input, its
+// output collected: the binary (src/cli/index.ts) is only that call on process.argv, process.env
+// and the process's streams. What only a real process shows (its exit status, a real stdin pipe,
+// a reader that goes away, the embedded database's one-process lock) spawns the binary.
 import type t from 'tap'
-import { cleanEnv } from './process.js'
-
-export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-export const ENTRY = join(ROOT, 'src', 'cli', 'index.ts')
-// Absolute, so that the CLI's working directory can be a throwaway one.
-const TSX = import.meta.resolve('tsx')
+import { run } from '../../src/cli/run.js'
+import { type Child, type SpawnOptions, scratch as scratchDir, spawnNode, tsx } from './process.js'
 
 export interface Run {
   code: number | null
@@ -24,34 +18,44 @@ export interface Where {
   env: Record<string, string>
 }
 
+/** `tessera ...args` in this process, with nothing on standard input. */
 export function tessera(where: Where, ...args: string[]): Promise<Run> {
-  return piped(where, undefined, args)
+  return inProcess(where, '', args)
 }
 
 /** As `tessera`, with `input` on standard input (then its end). */
 export function tesseraWithInput(where: Where, input: string, ...args: string[]): Promise<Run> {
-  return piped(where, input, args)
+  return inProcess(where, input, args)
 }
 
-function piped(where: Where, input: string | undefined, args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, ENTRY, ...args], {
-      cwd: where.cwd,
-      env: { ...cleanEnv(), TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.json'), ...where.env },
-      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    })
-    if (input !== undefined) child.stdin!.end(input)
-    let stdout = ''
-    let stderr = ''
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
+async function inProcess(where: Where, input: string, args: string[]): Promise<Run> {
+  let stdout = ''
+  let stderr = ''
+  const code = await run(args, {
+    // Only what the test gives: the CLI reads its configuration from io.env and io.cwd alone.
+    env: { ...where.env },
+    cwd: where.cwd,
+    stdin: async () => input,
+    stdout: (text) => {
+      stdout += text
+    },
+    stderr: (text) => {
+      stderr += text
+    },
   })
+  return { code, stdout, stderr }
+}
+
+/** The real binary, `node --import tsx src/cli/index.ts ...args`, as a child process in `where`. */
+export function spawnTessera(t: { teardown(fn: () => unknown): void }, where: Where, args: string[], opts: Pick<SpawnOptions, 'stdin' | 'stdout'> = {}): Child {
+  return spawnNode(t, [...tsx('src/cli/index.ts'), ...args], { name: `tessera ${args.join(' ')}`, cwd: where.cwd, env: where.env, ...opts })
+}
+
+/** The real binary run to its end (bounded): its exit code and output. */
+export async function tesseraBinary(t: { teardown(fn: () => unknown): void }, where: Where, ...args: string[]): Promise<Run> {
+  const child = spawnTessera(t, where, args)
+  const { code } = await child.exit(120_000)
+  return { code, stdout: child.stdout(), stderr: child.stderr() }
 }
 
 export type Tap = Pick<typeof t, 'equal' | 'match' | 'ok' | 'notOk' | 'same' | 'not'>
@@ -73,8 +77,5 @@ export function fails(t: Tap, r: Run, code: number, line: RegExp | string, what:
 
 export const json = <T>(r: Run): T => JSON.parse(r.stdout) as T
 
-export function scratch(t: { teardown(fn: () => unknown): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-cli-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
+/** A scratch working directory for the CLI (its ./data, ./keys), removed at teardown. */
+export const scratch = (t: { teardown(fn: () => unknown): void }): string => scratchDir(t, 'tessera-cli-')

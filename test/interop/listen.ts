@@ -6,8 +6,6 @@ import { type Built, build, type Leg } from '../helpers/build.js'
 import type { TestClient } from '../helpers/factories.js'
 import { freePort } from '../helpers/process.js'
 
-export { freePort }
-
 export interface Listening extends Built {
   issuer: string
 }
