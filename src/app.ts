@@ -3,12 +3,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger } from 'fastify'
 import { setHashConcurrency } from './accounts/passwords.js'
 import type { Config } from './config/index.js'
+import { jsonBodies } from './http/bodies.js'
+import { sendError } from './http/json-errors.js'
 import { assertKekAvailable } from './keys/sealing.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { requestIdGenerator } from './lib/ids.js'
 import { lazyChild } from './lib/lazy-logger.js'
-import { Unavailable } from './oauth/errors.js'
-import contentTypes from './plugins/content-types.js'
+import { InvalidRequest, NotFound, Unavailable } from './oauth/errors.js'
 import database from './plugins/database.js'
 import errors from './plugins/errors.js'
 import keyring from './plugins/keyring.js'
@@ -58,6 +59,20 @@ export async function buildApp(opts: AppOptions) {
     // Opening PGlite (WASM) and migrating can take more than Fastify's default 10 s on a busy machine.
     pluginTimeout: 120_000,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
+    // Long enough for any id Tessera has (client ids and kids are shorter); a longer one is a 404.
+    routerOptions: { maxParamLength: 512 },
+    // Errors the router raises before any route or hook runs, in the contract's shape too
+    // (docs/errors.md): a URL that is not valid percent-encoding, a path parameter too long.
+    frameworkErrors: (err, req, reply) => {
+      reply.header('x-request-id', req.id)
+      const path = req.url.split('?')[0] ?? ''
+      return sendError(
+        reply,
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new NotFound(`No route for ${req.method} ${path.slice(0, 200)}.`)
+          : new InvalidRequest('The URL is not valid: its percent-encoding is broken.'),
+      )
+    },
     // Malformed HTTP never reaches a route: answer it in the contract's shape too.
     clientErrorHandler: (err, socket) => {
       if (!socket.writable) return socket.destroy(err)
@@ -89,7 +104,9 @@ export async function buildApp(opts: AppOptions) {
   assertKekAvailable(config)
 
   await app.register(errors)
-  await app.register(contentTypes)
+  // JSON by default; the groups that take forms say so in their own context (http/bodies.ts).
+  app.removeContentTypeParser('text/plain')
+  jsonBodies(app)
   await app.register(database, { config, db: opts.db })
   await app.register(keyring, { config, clock: app.clock })
   await app.register(services)

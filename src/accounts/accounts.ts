@@ -1,4 +1,5 @@
-// Creating accounts, shared by sign-up (POST /users) and `tessera users create`.
+// Accounts: creating them (POST /users and `tessera users create`), their views, and the rules
+// every email and every new password meet.
 
 import { Conflict, InvalidRequest } from '../oauth/errors.js'
 import { EmailTaken, type Role, type User, type UserStore } from '../stores/users.js'
@@ -9,8 +10,34 @@ const EMAIL = /^[^\s@"(),:;<>[\\\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9]
 
 export const normaliseEmail = (email: string): string => email.trim().toLowerCase()
 
-/** The public view of an account (API and CLI): never the password hash. */
+/** The address as stored (trimmed, lower-cased), or undefined when it is not one. */
+export function parseEmail(email: string): string | undefined {
+  const normal = normaliseEmail(email)
+  return normal.length <= 254 && EMAIL.test(normal) ? normal : undefined
+}
+
+/** Every new password passes here (sign-up, change, reset): 8 to 256 characters (code points). */
+export function checkNewPassword(password: string, field = 'password'): string {
+  const length = [...password].length
+  if (length < 8 || length > 256) throw new InvalidRequest(`Invalid field "${field}": 8 to 256 characters.`)
+  if (password.includes('\u0000')) throw new InvalidRequest(`Invalid field "${field}": it may not contain NUL characters.`)
+  return password
+}
+
+/** An account as its owner sees it (API and CLI): never the password hash. */
 export const userView = (u: User) => ({ id: u.id, email: u.email, name: u.name, role: u.role, created_at: u.createdAt.toISOString() })
+
+/** An account as admins see it: its state too. */
+export const adminUserView = (u: User) => ({
+  ...userView(u),
+  disabled: u.disabledAt !== null,
+  disabled_at: u.disabledAt?.toISOString() ?? null,
+  locked_until: u.lockedUntil?.toISOString() ?? null,
+  failed_logins: u.failedLogins,
+})
+
+/** What anyone may see of an account. */
+export const publicUserView = (u: User) => ({ id: u.id, name: u.name })
 
 export interface NewAccount {
   email: string
@@ -23,11 +50,9 @@ export interface NewAccount {
 export async function createAccount(users: Pick<UserStore, 'create'>, input: NewAccount): Promise<User> {
   // Postgres text cannot hold NUL (and no email or name needs one).
   if (input.email.includes('\u0000') || input.name?.includes('\u0000')) throw new InvalidRequest('Email and name may not contain NUL characters.')
-  const email = normaliseEmail(input.email)
-  if (email.length > 254 || !EMAIL.test(email)) throw new InvalidRequest('Invalid field "email": not a valid email address.')
-  const length = [...input.password].length
-  if (length < 8 || length > 256) throw new InvalidRequest('Invalid field "password": 8 to 256 characters.')
-  const passwordHash = await hashPassword(input.password)
+  const email = parseEmail(input.email)
+  if (!email) throw new InvalidRequest('Invalid field "email": not a valid email address.')
+  const passwordHash = await hashPassword(checkNewPassword(input.password))
   try {
     return await users.create({ email, passwordHash, name: input.name?.trim() || null, role: input.role ?? 'user' })
   } catch (err) {

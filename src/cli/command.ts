@@ -2,6 +2,7 @@
 // runner over the open database, loaded only when the command runs.
 import type { AuditTrail } from '../audit/trail.js'
 import type { Config } from '../config/index.js'
+import type { Clock } from '../lib/clock.js'
 import { OperatorError } from '../lib/errors.js'
 import type { Connection } from '../stores/database.js'
 import type { Stores } from '../stores/index.js'
@@ -26,6 +27,9 @@ export interface Context {
   config: Config
   db: Connection
   stores: Stores
+  clock: Clock
+  /** The working directory relative paths on the command line are read from. */
+  cwd: string
   /** The audit trail; a failed write fails the command. */
   audit: AuditTrail
   /** All of standard input, for secrets that must not be on the command line. */

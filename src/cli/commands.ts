@@ -30,6 +30,37 @@ export const COMMANDS: readonly Command[] = [
     load: async () => (await import('./commands/users.js')).createUser,
   },
   {
+    name: 'users list',
+    summary: 'List the user accounts: id, email, name, role, state (never a password hash).',
+    options: { email: { type: 'string', value: 'E', description: 'Only the account with this address (exact, case-insensitive).' } },
+    needsSchema: true,
+    load: async () => (await import('./commands/users.js')).listAllUsers,
+  },
+  {
+    name: 'users disable',
+    summary: 'Disable an account: every session is signed out and every later sign-in refused.',
+    argument: { name: 'EMAIL', description: "The account's address." },
+    options: {},
+    needsSchema: true,
+    load: async () => (await import('./commands/users.js')).disableUser,
+  },
+  {
+    name: 'users enable',
+    summary: 'Enable a disabled account again (its sessions stay signed out).',
+    argument: { name: 'EMAIL', description: "The account's address." },
+    options: {},
+    needsSchema: true,
+    load: async () => (await import('./commands/users.js')).enableUser,
+  },
+  {
+    name: 'users unlock',
+    summary: 'Clear the failed sign-ins of an account, and a lockout they caused.',
+    argument: { name: 'EMAIL', description: "The account's address." },
+    options: {},
+    needsSchema: true,
+    load: async () => (await import('./commands/users.js')).unlockUser,
+  },
+  {
     name: 'clients create',
     summary: 'Register an OAuth client; prints its id and, once, its secret.',
     options: {
@@ -49,6 +80,14 @@ export const COMMANDS: readonly Command[] = [
     options: {},
     needsSchema: true,
     load: async () => (await import('./commands/clients.js')).listClients,
+  },
+  {
+    name: 'clients delete',
+    summary: 'Delete a client; every session it had is signed out.',
+    argument: { name: 'ID', description: 'The client_id, as `clients list` shows it.' },
+    options: {},
+    needsSchema: true,
+    load: async () => (await import('./commands/clients.js')).removeClient,
   },
   {
     name: 'keys list',
@@ -81,5 +120,17 @@ export const COMMANDS: readonly Command[] = [
     options: {},
     needsSchema: true,
     load: async () => (await import('./commands/keys.js')).importKey,
+  },
+  {
+    name: 'audit list',
+    summary: 'The audit trail, newest first: time, type, actor, subject, client, address, details.',
+    options: {
+      type: { type: 'string', value: 'T', description: 'Only events of this type (signin.failed, family.revoked, user.disabled…).' },
+      user: { type: 'string', value: 'EMAIL', description: 'Only events about this account, or done by it.' },
+      since: { type: 'string', value: 'TIME', description: 'Only events from this time on (ISO 8601: 2026-12-01 or 2026-12-01T10:00:00Z).' },
+      limit: { type: 'string', value: 'N', description: 'At most this many (1 to 1000, default 100).' },
+    },
+    needsSchema: true,
+    load: async () => (await import('./commands/audit.js')).listAudit,
   },
 ]

@@ -3,6 +3,7 @@
 // into exactly one line on stderr. Exit codes: 0 ok, 1 failed, 2 bad command line.
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import { systemClock } from '../lib/clock.js'
 import { OperatorError } from '../lib/errors.js'
 import { OAuthError } from '../oauth/errors.js'
 import { isDatabaseUnavailable } from '../stores/db-errors.js'
@@ -57,7 +58,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     try {
       if (command.needsSchema) await assertMigrated(db)
       const stores = createStores(db)
-      const out = await runner({ config, db, stores, audit: auditTrail(stores.audit), stdin: io.stdin }, flags)
+      const out = await runner({ config, db, stores, clock: systemClock, cwd: io.cwd, audit: auditTrail(stores.audit, systemClock), stdin: io.stdin }, flags)
       // Printed before closing: a client's secret must reach the user even if closing fails.
       io.stdout(flags.json ? `${JSON.stringify(out.json, null, 2)}\n` : `${out.text}\n`)
     } finally {

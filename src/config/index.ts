@@ -59,10 +59,29 @@ export const EnvSchema = Type.Object({
   KEY_PREPUBLISH: duration('How long a key is published before it may sign; at least JWKS_MAX_AGE.', '15m'),
   KEY_ROTATION_INTERVAL: duration('Scheduled rotation interval; 0 turns it off.', '0'),
   KEY_RING_POLL: duration('How often each instance checks the key ring for changes made elsewhere and moves keys on; 0 turns it off.', '2s'),
-  PURGE_INTERVAL: duration('How often each instance deletes the denials of revoked access tokens that have expired anyway; 0 turns it off.', '1h'),
+  PURGE_INTERVAL: duration(
+    'How often the retention job runs (on one instance at a time): it deletes expired token denials, refresh families past their end plus RETENTION_GRACE, spent reset tokens and audit events older than AUDIT_RETENTION; 0 turns it off.',
+    '1h',
+  ),
+  RETENTION_GRACE: duration('How long a refresh family is kept after its absolute end, for the audit trail and reuse detection.', '7d'),
+  AUDIT_RETENTION: duration('How long audit events are kept.', '400d'),
   JWKS_MAX_AGE: duration('Cache-Control max-age of the JWKS.', '300'),
   BODY_LIMIT: count('Largest request body in bytes.', '16384'),
   REGISTRATION: oneOf(['open', 'closed'], 'open', 'open: anyone may POST /users; closed: only admins create users.'),
+  PASSWORD_RESET_TTL: duration('How long a password-reset link is valid.', '1h'),
+  SMTP_URL: Type.Optional(
+    Type.String({
+      pattern: '^smtps?://[^\\s]+$',
+      description: 'smtp:// or smtps:// URL of the mail server for password-reset mail; unset: the link is logged instead (never in production).',
+    }),
+  ),
+  MAIL_FROM: Type.String({
+    minLength: 3,
+    maxLength: 320,
+    pattern: '^[^\\r\\n]+$',
+    default: 'Tessera <no-reply@localhost>',
+    description: 'The From of the mail Tessera sends: an address, or a name and <address>.',
+  }),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info', 'pino log level.'),
   TRUST_PROXY: flag('Trust X-Forwarded-* (behind a reverse proxy).', 'false'),
   PASSWORD_HASH_CONCURRENCY: count('argon2 computations allowed at once; 0: the CPU cores but one (at least 1).', '0'),
@@ -83,7 +102,7 @@ export class ConfigError extends OperatorError {
 }
 
 /** Never echoed back in an error: the key, or a URL that may carry a password. */
-const SECRET = new Set(['KEY_ENCRYPTION_KEY', 'DATABASE_URL'])
+const SECRET = new Set(['KEY_ENCRYPTION_KEY', 'DATABASE_URL', 'SMTP_URL'])
 
 /** Reads, defaults, validates and decodes the environment; throws ConfigError naming the first bad variable. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {

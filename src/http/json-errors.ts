@@ -5,10 +5,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { InvalidRequest, OAuthError, PayloadTooLarge, RateLimited, ServerError, Unavailable, UnsupportedMediaType } from '../oauth/errors.js'
 import { isDatabaseUnavailable, isInvalidText } from '../stores/db-errors.js'
 
-const ACCEPTED_TYPES = ['application/x-www-form-urlencoded', 'application/json']
-
 /** Maps any thrown value to the OAuthError the client sees. */
-function toOAuthError(err: FastifyError, bodyLimit: number): OAuthError {
+function toOAuthError(err: FastifyError, bodyLimit: number, accepts: readonly string[]): OAuthError {
   if (err instanceof OAuthError) return err
   if (err.validation) {
     const first = err.validation[0]
@@ -27,7 +25,7 @@ function toOAuthError(err: FastifyError, bodyLimit: number): OAuthError {
   }
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new UnsupportedMediaType(ACCEPTED_TYPES)
+      return new UnsupportedMediaType(accepts)
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new PayloadTooLarge(bodyLimit)
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -49,11 +47,14 @@ export function sendError(reply: FastifyReply, e: OAuthError): FastifyReply {
   return reply.code(e.statusCode).headers(e.headers).type('application/json; charset=utf-8').send(JSON.stringify(e.toJSON()))
 }
 
-/** Sets the JSON error handler on this context: errors thrown by its routes and hooks leave as JSON. */
-export function useJsonErrors(app: FastifyInstance): void {
+/**
+ * Sets the JSON error handler on this context: errors thrown by its routes and hooks leave as
+ * JSON. `accepts` are the content types its routes parse (a 415 names them).
+ */
+export function useJsonErrors(app: FastifyInstance, accepts: readonly string[] = ['application/json']): void {
   const { bodyLimit } = app.config
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
-    const e = toOAuthError(err, bodyLimit)
+    const e = toOAuthError(err, bodyLimit, accepts)
     if (e.statusCode >= 500) req.log.error({ err }, e.error === 'unavailable' ? 'database unavailable' : 'unhandled error')
     else if (!(err instanceof OAuthError)) req.log.info({ code: err.code, msg: err.message }, 'request refused')
     else if (e.reason) req.log.info({ error: e.error, reason: e.reason }, 'request refused')

@@ -19,4 +19,8 @@ export class TtlCache<V> {
     this.#entries.set(key, { value, until: t + this.ttlMs })
     return value
   }
+
+  delete(key: string): void {
+    this.#entries.delete(key)
+  }
 }

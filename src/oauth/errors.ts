@@ -119,7 +119,7 @@ export class PayloadTooLarge extends OAuthError {
 }
 
 export class UnsupportedMediaType extends OAuthError {
-  constructor(accepted: string[]) {
+  constructor(accepted: readonly string[]) {
     super('invalid_request', 415, `Unsupported Content-Type; send ${accepted.join(' or ')}.`)
   }
 }

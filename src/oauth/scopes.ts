@@ -18,3 +18,17 @@ export function grantScope(requested: string[] | undefined, allowed: readonly st
   if (outside.length > 0) throw new InvalidScope(`Scope not allowed: ${outside.join(' ')}.`)
   return requested
 }
+
+/** The admin API's scope and audience (docs/endpoints.md#admin-api): it is a resource server of its own. */
+export const ADMIN_SCOPE = 'admin'
+export const adminAudience = (issuer: string) => `${issuer}/admin`
+
+/**
+ * The `admin` scope goes only to admins: asked for by anyone else it is invalid_scope; given by
+ * default (the client may have it, nothing was asked) it is left out.
+ */
+export function scopeForRole(granted: string[], asked: boolean, role: string): string[] {
+  if (role === 'admin' || !granted.includes(ADMIN_SCOPE)) return granted
+  if (asked) throw new InvalidScope('Scope not allowed for this account: admin.')
+  return granted.filter((s) => s !== ADMIN_SCOPE)
+}

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { epochSeconds } from '../lib/clock.js'
 import { Forbidden, InsufficientScope, InvalidRequest, InvalidToken } from '../oauth/errors.js'
+import { ADMIN_SCOPE, adminAudience } from '../oauth/scopes.js'
 import { tokenStatus } from '../oauth/tokens/status.js'
 import { TokenRejected, type VerifiedToken, verifyToken } from '../oauth/tokens/verify.js'
 
@@ -56,7 +57,19 @@ export const requireScope = (scope: string) => async (req: FastifyRequest) => {
   if (!(req.token.scope ?? '').split(' ').includes(scope)) throw new InsufficientScope(scope)
 }
 
-/** preHandler: the token's subject must hold `role`. */
-export const requireRole = (role: 'admin' | 'user') => async (req: FastifyRequest) => {
-  if (!(req.token.roles ?? []).includes(role)) throw new Forbidden(`This needs the ${role} role.`)
+/**
+ * preHandler of the admin API, a resource server of its own (docs/endpoints.md#admin-api): the
+ * token's audience is `<ISSUER>/admin`, its scope holds `admin`, and its user is an enabled
+ * admin now, as the database says (not the token's `roles`): a demoted or disabled admin loses
+ * access at once.
+ */
+export function requireAdmin(app: FastifyInstance) {
+  const audience = adminAudience(app.config.issuer)
+  return async (req: FastifyRequest) => {
+    const { aud, scope, sub } = req.token
+    if (!(Array.isArray(aud) ? aud : [aud]).includes(audience)) throw new Forbidden(`The admin API takes only tokens issued for ${audience}.`)
+    if (!(scope ?? '').split(' ').includes(ADMIN_SCOPE)) throw new Forbidden(`The admin API needs scope "${ADMIN_SCOPE}".`)
+    const user = await app.stores.users.findById(sub)
+    if (user?.role !== 'admin' || user.disabledAt) throw new Forbidden('The admin API is for enabled admins.')
+  }
 }

@@ -34,7 +34,7 @@ async function database(app: FastifyInstance, opts: DatabasePluginOptions) {
   app.decorate('db', db as Database)
   const stores = createStores(db, { clientCacheMs: 5000 })
   app.decorate('stores', stores)
-  app.decorate('audit', auditTrail(stores.audit, app.log))
+  app.decorate('audit', auditTrail(stores.audit, app.clock, app.log))
 }
 
 export default fp(database, { name: 'database' })

@@ -1,32 +1,62 @@
-// Housekeeping every instance does in the background: a revoked access token's jti is denied
-// only until the token would have expired anyway (docs/tokens.md#revocation), so expired denials are deleted,
-// once at start and then every PURGE_INTERVAL. Instances may overlap: the delete is idempotent.
+// The retention job, on one instance at a time (a cluster-wide lock), once at start and every
+// PURGE_INTERVAL, in small batches so that no delete holds long locks:
+// - a revoked access token's jti is denied only until the token would have expired anyway
+//   (docs/tokens.md#revocation);
+// - a refresh family is kept RETENTION_GRACE past its absolute end, then deleted;
+// - a password-reset token goes once used or expired;
+// - audit events are kept AUDIT_RETENTION.
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 
 declare module 'fastify' {
   interface FastifyInstance {
     maintenance: {
-      /** Deletes the expired denials now; returns how many. */
+      /** Runs the retention job now; returns how many rows it deleted in all. */
       purge(): Promise<number>
     }
   }
 }
 
+const BATCH = 1000
+
+/** Calls `step` until it deletes less than a batch; returns how many it deleted. */
+async function drain(step: (batch: number) => Promise<number>): Promise<number> {
+  let total = 0
+  for (;;) {
+    const n = await step(BATCH)
+    total += n
+    if (n < BATCH) return total
+  }
+}
+
 async function maintenance(app: FastifyInstance) {
-  const purge = () => app.stores.revocations.purgeExpired(new Date(app.clock.now()))
+  const { stores, config, db } = app
+
+  async function purge(): Promise<number> {
+    const deleted = await db.withLock('retention', async () => {
+      const now = new Date(app.clock.now())
+      const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000)
+      return {
+        denials: await drain((n) => stores.revocations.purgeExpired(now, n)),
+        families: await drain((n) => stores.families.purgeEnded(ago(config.retentionGrace), n)),
+        reset_tokens: await drain((n) => stores.passwordResets.purgeSpent(now, n)),
+        audit_events: await drain((n) => stores.audit.purgeOlderThan(ago(config.auditRetention), n)),
+      }
+    })
+    const total = Object.values(deleted).reduce((a, b) => a + b, 0)
+    if (total > 0) app.log.info({ deleted }, 'retention: deleted expired rows')
+    return total
+  }
   app.decorate('maintenance', { purge })
 
-  const everyMs = app.config.purgeInterval * 1000
+  const everyMs = config.purgeInterval * 1000
   if (everyMs === 0) return
   let running: Promise<void> | undefined
   const tick = () => {
     if (running) return
     running = purge()
-      .then((purged) => {
-        if (purged > 0) app.log.info({ purged }, 'deleted expired token denials')
-      })
-      .catch((err: unknown) => app.log.error({ err }, 'deleting expired token denials failed'))
+      .then(() => {})
+      .catch((err: unknown) => app.log.error({ err }, 'the retention job failed'))
       .finally(() => {
         running = undefined
       })
@@ -41,4 +71,4 @@ async function maintenance(app: FastifyInstance) {
   })
 }
 
-export default fp(maintenance, { name: 'maintenance', dependencies: ['services'] })
+export default fp(maintenance, { name: 'maintenance', dependencies: ['database'] })

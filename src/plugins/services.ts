@@ -1,6 +1,8 @@
-// The token service and the grant registry, built once from the stores, key ring and clock.
+// The token service, the grant registry and the mailer, built once from the stores, key ring,
+// clock and configuration.
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { createMailer, type Mailer } from '../mail/mailer.js'
 import { createGrants, type GrantRegistry } from '../oauth/grants/index.js'
 import { type TokenService, tokenService } from '../oauth/tokens/service.js'
 
@@ -8,6 +10,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     tokens: TokenService
     grants: GrantRegistry
+    mailer: Mailer
   }
 }
 
@@ -15,6 +18,9 @@ async function services(app: FastifyInstance) {
   const { stores } = app
   const tokens = tokenService({ config: app.config, keys: app.keys, clock: app.clock, families: stores.families })
   app.decorate('tokens', tokens)
+  const mailer = createMailer(app.config, app.log)
+  app.addHook('onClose', async () => mailer.close())
+  app.decorate('mailer', mailer)
   app.decorate('grants', createGrants({ config: app.config, stores, tokens, keys: app.keys, audit: app.audit, clock: app.clock }))
 }
 

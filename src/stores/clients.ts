@@ -39,8 +39,20 @@ export function clientStore(prisma: PrismaClient) {
       return prisma.client.findUnique({ where: { id }, select: SELECT })
     },
 
-    list(): Promise<Client[]> {
-      return prisma.client.findMany({ orderBy: { createdAt: 'asc' }, select: SELECT })
+    /** Oldest first; `limit` at most, after the (createdAt, id) given. */
+    list(page: { after?: { createdAt: Date; id: string } | undefined; limit?: number } = {}): Promise<Client[]> {
+      const { after } = page
+      return prisma.client.findMany({
+        where: after ? { OR: [{ createdAt: { gt: after.createdAt } }, { createdAt: after.createdAt, id: { gt: after.id } }] } : {},
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        ...(page.limit ? { take: page.limit } : {}),
+        select: SELECT,
+      })
+    },
+
+    /** True if a client was deleted. Its refresh families go with it (ON DELETE CASCADE). */
+    async delete(id: string): Promise<boolean> {
+      return (await prisma.client.deleteMany({ where: { id } })).count === 1
     },
   }
 }
@@ -56,5 +68,10 @@ export function cachedClientStore(store: ClientStore, ttlMs: number): ClientStor
   return {
     ...store,
     findById: (id) => cache.get(id, store.findById),
+    // This instance forgets it at once; others within the TTL.
+    async delete(id) {
+      cache.delete(id)
+      return store.delete(id)
+    },
   }
 }

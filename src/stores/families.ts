@@ -52,6 +52,11 @@ export interface NewFamily {
 /** What signing a family's current refresh token needs (again, byte for byte). */
 export type SignableFamily = Pick<Family, 'id' | 'userId' | 'clientId' | 'scope' | 'currentJti' | 'currentKid' | 'currentIat' | 'currentExp'>
 
+/** A family's liveness and its user's state (tokenStatus). */
+export interface FamilyStatus extends Pick<Family, 'revokedAt' | 'expiresAt' | 'idleExpiresAt' | 'currentJti'> {
+  userDisabledAt: Date | null
+}
+
 /** What a rotation that won returns: the family with its new token, and the role of its (enabled) user. */
 export interface RotationWin {
   family: SignableFamily
@@ -97,6 +102,19 @@ export function familyStore(prisma: PrismaClient, session: Session) {
       return rows[0]!
     },
 
+    /** What deciding whether a token of the family is active needs, its user's state included, in one query. */
+    async status(id: string): Promise<FamilyStatus | null> {
+      if (!isUuid(id)) return null
+      const rows = await session.prepared<FamilyStatus>(
+        'tessera_family_status',
+        `SELECT f.revoked_at AS "revokedAt", f.expires_at AS "expiresAt", f.idle_expires_at AS "idleExpiresAt",
+                f.current_jti AS "currentJti", u.disabled_at AS "userDisabledAt"
+           FROM refresh_families AS f JOIN users AS u ON u.id = f.user_id WHERE f.id = $1::uuid`,
+        [id],
+      )
+      return rows[0] ?? null
+    },
+
     findById(id: string): Promise<Family | null> {
       if (!isUuid(id)) return Promise.resolve(null)
       return prisma.refreshFamily.findUnique({ where: { id } })
@@ -138,10 +156,40 @@ export function familyStore(prisma: PrismaClient, session: Session) {
       return r.count === 1
     },
 
-    /** Revokes every live family of a user; returns how many. */
-    async revokeAllOfUser(userId: string, reason: string, now: Date): Promise<number> {
-      const r = await prisma.refreshFamily.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: now, revokedReason: reason } })
-      return r.count
+    /** Revokes one of a user's families; false if it is not theirs, or not live. */
+    async revokeOfUser(userId: string, id: string, reason: string, now: Date): Promise<boolean> {
+      if (!isUuid(id)) return false
+      const r = await prisma.refreshFamily.updateMany({ where: { id, userId, revokedAt: null }, data: { revokedAt: now, revokedReason: reason } })
+      return r.count === 1
+    },
+
+    /** Revokes every live family of a user, but `exceptId` (the session that asked); returns the ids revoked. */
+    async revokeAllOfUser(userId: string, reason: string, now: Date, exceptId?: string): Promise<string[]> {
+      const rows = await session.query<{ id: string }>(
+        `UPDATE refresh_families SET revoked_at = $2, revoked_reason = $3
+          WHERE user_id = $1::uuid AND revoked_at IS NULL AND ($4::uuid IS NULL OR id <> $4::uuid) RETURNING id`,
+        [userId, now, reason, exceptId ?? null],
+      )
+      return rows.map((r) => r.id)
+    },
+
+    /** Revokes every live family of a client (it is being deleted); returns how many. */
+    async revokeAllOfClient(clientId: string, reason: string, now: Date): Promise<number> {
+      return (await prisma.refreshFamily.updateMany({ where: { clientId, revokedAt: null }, data: { revokedAt: now, revokedReason: reason } })).count
+    },
+
+    /** A user's live families (their sessions, one per device), most recently used first. */
+    listLive(userId: string, now: Date): Promise<Family[]> {
+      return prisma.refreshFamily.findMany({ where: { userId, ...liveWhere(now) }, orderBy: [{ lastUsedAt: 'desc' }, { id: 'asc' }] })
+    },
+
+    /** Deletes up to `batch` families whose absolute end is before `before`; returns how many. */
+    async purgeEnded(before: Date, batch: number): Promise<number> {
+      const rows = await session.query(
+        `DELETE FROM refresh_families WHERE id IN (SELECT id FROM refresh_families WHERE expires_at < $1 LIMIT $2) RETURNING 1`,
+        [before, batch],
+      )
+      return rows.length
     },
 
     /** True while a live family's current refresh token was signed by `kid` (the key must be kept). */

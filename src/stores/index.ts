@@ -4,6 +4,7 @@ import { cachedClientStore, clientStore } from './clients.js'
 import type { Connection } from './database.js'
 import { familyStore } from './families.js'
 import { keyStore } from './keys.js'
+import { passwordResetStore } from './password-resets.js'
 import { revocationStore } from './revocations.js'
 import { userStore } from './users.js'
 
@@ -14,9 +15,10 @@ export function createStores(db: Connection, opts: { clientCacheMs?: number } = 
     users: userStore(prisma, db),
     clients: opts.clientCacheMs ? cachedClientStore(clients, opts.clientCacheMs) : clients,
     families: familyStore(prisma, db),
-    revocations: revocationStore(prisma),
+    revocations: revocationStore(prisma, db),
     audit: auditStore(prisma, db),
     keys: keyStore(prisma),
+    passwordResets: passwordResetStore(prisma, db),
   }
 }
 

@@ -1,7 +1,7 @@
 // Revoked access-token jtis (RFC 7009), each kept only until the token would have expired.
-import type { PrismaClient } from './database.js'
+import type { PrismaClient, Session } from './database.js'
 
-export function revocationStore(prisma: PrismaClient) {
+export function revocationStore(prisma: PrismaClient, session: Session) {
   return {
     async revoke(jti: string, expiresAt: Date): Promise<void> {
       await prisma.revokedToken.upsert({ where: { jti }, create: { jti, expiresAt }, update: {} })
@@ -11,9 +11,13 @@ export function revocationStore(prisma: PrismaClient) {
       return (await prisma.revokedToken.findUnique({ where: { jti }, select: { jti: true } })) !== null
     },
 
-    /** Drops entries whose tokens have expired anyway; returns how many. */
-    async purgeExpired(now: Date): Promise<number> {
-      return (await prisma.revokedToken.deleteMany({ where: { expiresAt: { lte: now } } })).count
+    /** Drops up to `batch` entries whose tokens have expired anyway; returns how many. */
+    async purgeExpired(now: Date, batch: number): Promise<number> {
+      const rows = await session.query('DELETE FROM revoked_tokens WHERE jti IN (SELECT jti FROM revoked_tokens WHERE expires_at <= $1 LIMIT $2) RETURNING 1', [
+        now,
+        batch,
+      ])
+      return rows.length
     },
   }
 }

@@ -59,3 +59,13 @@ export const decode = (jwt: string) => {
   const [h, p] = jwt.split('.')
   return { header: JSON.parse(Buffer.from(h!, 'base64url').toString()), payload: JSON.parse(Buffer.from(p!, 'base64url').toString()) }
 }
+
+/** The admin API's own client: audience `<ISSUER>/admin`, scope `admin` (docs/endpoints.md#admin-api). */
+export function makeAdminConsole(app: App): Promise<TestClient> {
+  return makeClient(app, { name: 'console', grantTypes: ['password', 'refresh_token'], scopes: ['admin'], audience: `${app.config.issuer}/admin` })
+}
+
+/** An access token for the admin API, for `admin` (who must be an admin), through `console`. */
+export async function adminToken(app: App, console: TestClient, admin: { email: string; password: string }): Promise<string> {
+  return (await signIn(app, console, admin, { scope: 'admin' })).access_token
+}

@@ -155,7 +155,7 @@ export function memoryUsers(): MemoryUsers {
     lookups: [],
     rehashed: [],
     add(u) {
-      const user: User = { name: null, role: 'user', disabledAt: null, createdAt: new Date(0), ...u }
+      const user: User = { name: null, role: 'user', disabledAt: null, failedLogins: 0, lockedUntil: null, createdAt: new Date(0), ...u }
       rows.set(user.id, user)
       return user
     },
@@ -264,14 +264,14 @@ export function memoryFamilies(users: Pick<MemoryUsers, 'rows'>): MemoryFamilies
       rows.set(id, { ...f, revokedAt: now, revokedReason: reason })
       return true
     },
-    async revokeAllOfUser(userId, reason, now) {
-      let n = 0
+    async revokeAllOfUser(userId, reason, now, exceptId) {
+      const revoked: string[] = []
       for (const f of rows.values()) {
-        if (f.userId !== userId || f.revokedAt !== null) continue
+        if (f.userId !== userId || f.revokedAt !== null || f.id === exceptId) continue
         rows.set(f.id, { ...f, revokedAt: now, revokedReason: reason })
-        n++
+        revoked.push(f.id)
       }
-      return n
+      return revoked
     },
   }
 }
@@ -282,6 +282,9 @@ export function auditLog(): AuditTrail & { events: AuditEvent[] } {
     events,
     async record(event) {
       events.push(event)
+    },
+    async familiesRevoked(sids, reason, who) {
+      for (const sid of sids) events.push({ type: 'family.revoked', ...who, details: { sid, reason } })
     },
   }
 }

@@ -4,17 +4,17 @@ import { generateKeyPairSync } from 'node:crypto'
 import t from 'tap'
 import { build, eachLeg } from '../helpers/build.js'
 import { frozenClock } from '../helpers/clock.js'
-import { decode, makeClient, makeUser, post, signIn, token } from '../helpers/factories.js'
+import { adminToken, decode, makeAdminConsole, makeClient, makeUser, post, signIn, token } from '../helpers/factories.js'
 
 eachLeg(t, async (t, leg) => {
   const clock = frozenClock()
   const { app, db } = await build(t, leg, { clock, env: { ACCESS_TOKEN_TTL: '15m', KEY_PREPUBLISH: '15m', REFRESH_TOKEN_TTL: '7d' } })
   const client = await makeClient(app)
+  const console = await makeAdminConsole(app)
   const admin = await makeUser(app, { role: 'admin' })
   const user = await makeUser(app)
-  const adminToken = async () => (await signIn(app, client, admin)).access_token
   const api = async (method: 'GET' | 'POST', url: string, payload?: object) =>
-    app.inject({ method, url, headers: { authorization: `Bearer ${await adminToken()}` }, ...(payload ? { payload } : {}) })
+    app.inject({ method, url, headers: { authorization: `Bearer ${await adminToken(app, console, admin)}` }, ...(payload ? { payload } : {}) })
   const jwks = async () => (await app.inject('/.well-known/jwks.json')).json().keys.map((k: { kid: string }) => k.kid) as string[]
   const states = async () =>
     Object.fromEntries((await db.query<{ kid: string; state: string }>('SELECT kid, state FROM signing_keys')).map((r) => [r.kid, r.state]))
@@ -26,6 +26,12 @@ eachLeg(t, async (t, leg) => {
     const res = await app.inject({ url: '/admin/keys', headers: { authorization: `Bearer ${plain}` } })
     t.equal(res.statusCode, 403)
     t.equal(res.json().error, 'forbidden')
+    const everyday = (await signIn(app, client, admin)).access_token
+    t.equal(
+      (await app.inject({ url: '/admin/keys', headers: { authorization: `Bearer ${everyday}` } })).statusCode,
+      403,
+      "an admin's everyday token is not an admin API token",
+    )
     const list = await api('GET', '/admin/keys')
     t.equal(list.statusCode, 200)
     t.same(
@@ -116,7 +122,7 @@ eachLeg(t, async (t, leg) => {
   })
 
   t.test('an emergency rotation while a sign-in writes its family does not fail the sign-in', async (t) => {
-    const bearer = await adminToken()
+    const bearer = await adminToken(app, console, admin)
     const families = app.stores.families
     const start = families.start
     t.teardown(() => {
@@ -137,7 +143,7 @@ eachLeg(t, async (t, leg) => {
   })
 
   t.test('an emergency rotation right after a refresh spent its token: the refresh still answers, and the session ends', async (t) => {
-    const bearer = await adminToken()
+    const bearer = await adminToken(app, console, admin)
     const s = await signIn(app, client, user)
     const families = app.stores.families
     const rotate = families.rotate

@@ -7,16 +7,17 @@
 //      interval: the `key.rotated` audit events of a bounded window are counted, spaced and
 //      chained (each promotes the `next` key the previous one published: no instance rotated twice).
 // The two scenarios have their own databases and run side by side (t.jobs = 2).
-// Processes are started and killed by PID (test/keys/servers.ts); every wait is bounded.
+// Processes are started and killed by PID (test/helpers/process.ts); every wait is bounded.
 import { randomBytes } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { join } from 'node:path'
 import pg from 'pg'
 import t from 'tap'
 import { openDatabase } from '../../src/stores/database.js'
 import { build, testConfig } from '../helpers/build.js'
 import { createPostgresDatabase } from '../helpers/db.js'
-import { decode, makeClient, makeUser } from '../helpers/factories.js'
-import { processes, readyJwks, type ServerProcess, until } from './servers.js'
+import { decode, makeAdminConsole, makeClient, makeUser, type TestClient } from '../helpers/factories.js'
+import { readyJwks, type Server, scratch, serverCommand, startServer } from '../helpers/process.js'
+import { until, untilTime } from '../helpers/wait.js'
 
 const ISSUER = 'http://tessera.test'
 /** docs/keys.md#multi-instance: another instance picks up a changed ring within this. */
@@ -30,6 +31,13 @@ const kidsOf = (jwks: { keys: { kid: string }[] }) => jwks.keys.map((k) => k.kid
 
 // The two scenarios use separate databases and run side by side: the file mostly waits.
 t.jobs = 2
+t.comment(`servers under test: ${serverCommand().what}`)
+
+/** Servers started in one scratch directory (each its own key file); killed by PID at teardown. */
+function processes(t: { teardown(fn: () => unknown): void }) {
+  const dir = scratch(t, 'tessera-keys-')
+  return { start: (name: string, env: Record<string, string>) => startServer(t, dir, { KEY_FILE: join(dir, `${name}.kek`), ...env }, name) }
+}
 
 /** Server settings shared by every instance of a scenario. */
 const serverEnv = (databaseUrl: string, kek: string, extra: Record<string, string>) => ({
@@ -42,16 +50,15 @@ const serverEnv = (databaseUrl: string, kek: string, extra: Record<string, strin
   ...extra,
 })
 
-const jwksOf = async (server: ServerProcess) => {
+const jwksOf = async (server: Server) => {
   const res = await fetch(`${server.url}/.well-known/jwks.json`, { signal: AbortSignal.timeout(5000) })
   return { kids: kidsOf((await res.json()) as { keys: { kid: string }[] }), etag: res.headers.get('etag') }
 }
 
-t.test('a rotation through one instance reaches the other within 5 s', async (t) => {
+t.test('a rotation through one instance reaches the other within 5 s', { buffered: true }, async (t) => {
   const databaseUrl = await createPostgresDatabase(t)
   const kek = randomBytes(32).toString('hex')
   const box = processes(t)
-  t.comment(`servers under test: ${box.command.what}`)
 
   // The admin, a user and a client, made through an in-process app on the same database (which
   // also migrates it and makes the first keys). It never polls; the processes do the work.
@@ -59,17 +66,19 @@ t.test('a rotation through one instance reaches the other within 5 s', async (t)
   t.teardown(() => db.close())
   const { app } = await build(t, 'postgres', { db, config: testConfig({ KEY_ENCRYPTION_KEY: kek, ISSUER }) })
   const client = await makeClient(app)
+  // The admin API takes only tokens of its own client (audience and scope), not everyday ones.
+  const adminConsole = await makeAdminConsole(app)
   const admin = await makeUser(app, { role: 'admin' })
   const user = await makeUser(app)
 
-  const form = async (server: ServerProcess, path: string, params: Record<string, string>) =>
+  const form = async (server: Server, path: string, params: Record<string, string>, as: TestClient = client) =>
     fetch(`${server.url}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: client.basic },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: as.basic },
       body: new URLSearchParams(params),
       signal: AbortSignal.timeout(5000),
     })
-  const accessToken = async (server: ServerProcess, who: { email: string; password: string } | 'client' = 'client') => {
+  const accessToken = async (server: Server, who: { email: string; password: string } | 'client' = 'client') => {
     const params: Record<string, string> =
       who === 'client'
         ? { grant_type: 'client_credentials', scope: 'read' }
@@ -79,8 +88,10 @@ t.test('a rotation through one instance reaches the other within 5 s', async (t)
     return ((await res.json()) as { access_token: string }).access_token
   }
   const kidOf = (jwt: string) => decode(jwt).header.kid as string
-  const adminPost = async (server: ServerProcess, path: string, body?: object) => {
-    const bearer = await accessToken(server, admin)
+  const adminPost = async (server: Server, path: string, body?: object) => {
+    const token = await form(server, '/token', { grant_type: 'password', username: admin.email, password: admin.password, scope: 'admin' }, adminConsole)
+    if (token.status !== 200) throw new Error(`${server.name}: admin token request failed: ${token.status} ${await token.text()}`)
+    const bearer = ((await token.json()) as { access_token: string }).access_token
     const res = await fetch(`${server.url}${path}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${bearer}`, ...(body ? { 'content-type': 'application/json' } : {}) },
@@ -100,7 +111,7 @@ t.test('a rotation through one instance reaches the other within 5 s', async (t)
 
   // Planned rotation through A (the next key is older than KEY_PREPUBLISH=1s by now).
   const planned = await until(
-    'A to accept a planned rotation',
+    'A accepts a planned rotation',
     10_000,
     async () => {
       const r = await adminPost(a, '/admin/keys/rotate')
@@ -112,7 +123,7 @@ t.test('a rotation through one instance reaches the other within 5 s', async (t)
   const rotatedAt = Date.now()
   t.equal(kidOf(await accessToken(a)), planned.active, 'A signs with the promoted key at once')
 
-  const seen = await until('B to serve the new ring and sign with the new key', PICKUP + 5000, async () => {
+  const seen = await until('B serves the new ring and signs with the new key', PICKUP + 5000, async () => {
     const [jwks, kid] = await Promise.all([jwksOf(b), accessToken(b).then(kidOf)])
     return jwks.kids.includes(planned.next as string) && kid === planned.active ? { jwks, kid, after: Date.now() - rotatedAt } : undefined
   })
@@ -128,7 +139,7 @@ t.test('a rotation through one instance reaches the other within 5 s', async (t)
   t.equal(emergency.status, 200)
   t.match(emergency.body, { previous: planned.active, active: planned.next, emergency: true })
   const droppedAt = Date.now()
-  const dropped = await until('A to drop the compromised key', PICKUP + 5000, async () => {
+  const dropped = await until('A drops the compromised key', PICKUP + 5000, async () => {
     const [jwks, kid, introspection] = await Promise.all([
       jwksOf(a),
       accessToken(a).then(kidOf),
@@ -139,7 +150,7 @@ t.test('a rotation through one instance reaches the other within 5 s', async (t)
   t.ok(dropped <= PICKUP, `A stopped publishing and accepting the compromised key in ${dropped} ms`)
 
   t.same(
-    await Promise.all([box.stop(a), box.stop(b)]),
+    await Promise.all([a.stop(), b.stop()]),
     [
       { code: 0, signal: null },
       { code: 0, signal: null },
@@ -149,7 +160,7 @@ t.test('a rotation through one instance reaches the other within 5 s', async (t)
   t.equal(a.stderr() + b.stderr(), '', 'nothing on stderr')
 })
 
-t.test('scheduled rotation with both instances running rotates exactly once per interval', async (t) => {
+t.test('scheduled rotation with both instances running rotates exactly once per interval', { buffered: true }, async (t) => {
   // KEY_PREPUBLISH ≥ JWKS_MAX_AGE and KEY_ROTATION_INTERVAL ≥ KEY_PREPUBLISH (config rules).
   // Its own database, empty: the two instances migrate it and make the first keys themselves,
   // each under a cluster-wide lock.
@@ -163,7 +174,9 @@ t.test('scheduled rotation with both instances running rotates exactly once per 
   await Promise.all([readyJwks(a), readyJwks(b)])
   const from = new Date()
   const WINDOW = 10 // s
-  await sleep(WINDOW * 1000)
+  // Real time on purpose: what is counted is how often two real processes rotate on their own
+  // schedule (KEY_ROTATION_INTERVAL on their clocks), so the window is a stretch of wall time.
+  await untilTime(from.getTime() + WINDOW * 1000)
   const to = new Date()
 
   const events = (
@@ -204,14 +217,14 @@ t.test('scheduled rotation with both instances running rotates exactly once per 
   )
 
   // Both keep serving one ring: their JWKS agree again within a poll of each rotation.
-  await until('A and B to serve the same JWKS', PICKUP, async () => {
+  await until('A and B serve the same JWKS', PICKUP, async () => {
     const [ja, jb] = await Promise.all([jwksOf(a), jwksOf(b)])
     return ja.etag === jb.etag ? true : undefined
   })
   t.pass('A and B serve the same JWKS')
 
   // Exactly one instance did each rotation: the log lines of both add up to the audit events.
-  await Promise.all([box.stop(a), box.stop(b)])
+  await Promise.all([a.stop(), b.stop()])
   const logged = [a, b].map((s) =>
     s
       .logs()

@@ -53,7 +53,7 @@ eachLeg(t, async (t, leg) => {
     t.equal((await introspect(s.refresh_token!)).active, true, 'the family lives on')
     const [row] = await db.query<{ expires_at: Date }>('SELECT expires_at FROM revoked_tokens WHERE jti = $1', [decode(s.access_token).payload.jti])
     t.equal(row!.expires_at.getTime(), decode(s.access_token).payload.exp * 1000, 'kept only until the token expires')
-    const removed = await app.stores.revocations.purgeExpired(new Date(clock.now() + 901 * 1000))
+    const removed = await app.stores.revocations.purgeExpired(new Date(clock.now() + 901 * 1000), 1000)
     t.ok(removed >= 1, 'expired denials can be purged')
   })
 

@@ -16,7 +16,7 @@ eachLeg(t, async (t, leg) => {
     const raw = await stores.users.findByEmail(user.email)
     const viaPrisma = await prisma.user.findUnique({
       where: { email: user.email },
-      select: { id: true, email: true, passwordHash: true, name: true, role: true, disabledAt: true, createdAt: true },
+      select: { id: true, email: true, passwordHash: true, name: true, role: true, disabledAt: true, failedLogins: true, lockedUntil: true, createdAt: true },
     })
     t.same(raw, viaPrisma)
     t.equal(raw?.role, 'admin')
@@ -103,14 +103,14 @@ eachLeg(t, async (t, leg) => {
     })
     await stores.audit.record({ type: 'test.bare' })
     await stores.audit.record({ type: 'test.dated', at: new Date('2020-05-06T07:08:09.010Z') })
-    const [withDetails] = await stores.audit.list({ type: 'test.with-details' })
+    const [withDetails] = await stores.audit.list({ type: 'test.with-details', limit: 10 })
     t.match(withDetails, { type: 'test.with-details', actorId: 'a', subjectId: 's', clientId: 'c', ip: '192.0.2.9', userAgent: 'ua' })
     t.same(withDetails?.details, { sid: 'x', n: 1, ok: true, nested: { list: [1, 'two'] } }, 'an object, not a JSON string')
-    const [bare] = await stores.audit.list({ type: 'test.bare' })
+    const [bare] = await stores.audit.list({ type: 'test.bare', limit: 10 })
     t.equal(bare?.details, null)
     t.equal(bare?.actorId, null)
     t.ok(bare!.at.getTime() >= before && bare!.at.getTime() <= Date.now() + 5_000, 'defaults to the current time')
-    const [dated] = await stores.audit.list({ type: 'test.dated' })
+    const [dated] = await stores.audit.list({ type: 'test.dated', limit: 10 })
     t.equal(dated?.at.toISOString(), '2020-05-06T07:08:09.010Z')
     const nulls = await db.query<{ n: string }>("SELECT count(*)::text AS n FROM audit_events WHERE type = 'test.bare' AND details IS NULL")
     t.equal(nulls[0]?.n, '1', 'no details is SQL NULL, not JSON null')

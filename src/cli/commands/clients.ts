@@ -1,5 +1,6 @@
-// `tessera clients create|list`: OAuth clients through services/clients.ts; a secret is shown once.
-import { registerClient } from '../../clients/registration.js'
+// `tessera clients create|list|delete`: OAuth clients through the same service as the admin API;
+// a secret is shown once.
+import { deleteClient, createClient as register } from '../../clients/admin.js'
 import { clientView } from '../../clients/view.js'
 import type { Client } from '../../stores/clients.js'
 import { bool, list, type Runner, str } from '../command.js'
@@ -8,10 +9,13 @@ import { clean, date, fields, table } from '../output.js'
 const kind = (c: Client) => (c.public ? 'public' : 'confidential')
 const words = (xs: string[]) => (xs.length ? xs.map(clean).join(' ') : '-')
 
-export const createClient: Runner = async ({ stores, audit, config }, flags) => {
+/** The operator acts: no Tessera user, no request. */
+const OPERATOR = { userId: null, meta: { ip: null, userAgent: null }, via: 'cli' } as const
+
+export const createClient: Runner = async ({ stores, audit, clock, config }, flags) => {
   // Grants, scopes and the public/client_credentials rule are the service's to check.
-  const { client, secret } = await registerClient(
-    stores.clients,
+  const { client, secret } = await register(
+    { clients: stores.clients, families: stores.families, audit, clock },
     {
       name: str(flags, 'name')!,
       grantTypes: list(flags, 'grant'),
@@ -21,8 +25,8 @@ export const createClient: Runner = async ({ stores, audit, config }, flags) => 
       cookieDelivery: bool(flags, 'cookie'),
     },
     { issuer: config.issuer },
+    OPERATOR,
   )
-  await audit.record({ type: 'client.created', clientId: client.id, details: { via: 'cli', public: client.public } })
   const text = [
     `Created ${kind(client)} client "${clean(client.name)}"`,
     fields([
@@ -58,4 +62,13 @@ export const listClients: Runner = async ({ stores, config }) => {
           ]),
         )
   return { json: clients.map(clientView), text }
+}
+
+export const removeClient: Runner = async ({ stores, audit, clock }, flags) => {
+  const id = str(flags, '_')!
+  const { revokedFamilies } = await deleteClient({ clients: stores.clients, families: stores.families, audit, clock }, id, OPERATOR)
+  return {
+    json: { client_id: id, revoked_families: revokedFamilies },
+    text: `Deleted client ${clean(id)}; ${revokedFamilies} session${revokedFamilies === 1 ? '' : 's'} signed out.`,
+  }
 }

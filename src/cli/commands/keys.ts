@@ -2,6 +2,7 @@
 // no key-encryption key; the others go through the same lifecycle as /admin/keys.
 
 import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { keyView } from '../../keys/view.js'
 import { InvalidRequest } from '../../oauth/errors.js'
 import type { Context, Runner } from '../command.js'
@@ -56,7 +57,7 @@ export const importKey: Runner = async (ctx, flags) => {
   const file = str(flags, '_')!
   let pem: string
   try {
-    pem = readFileSync(file, 'utf8')
+    pem = readFileSync(resolve(ctx.cwd, file), 'utf8')
   } catch (err) {
     throw new InvalidRequest(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
   }

@@ -3,14 +3,15 @@
 // paid for with the same argon2 work (docs/endpoints.md#password-grant).
 import Type from 'typebox'
 import { normaliseEmail } from '../../accounts/accounts.js'
-import { hashPassword, needsRehash, verifyPassword } from '../../accounts/passwords.js'
+import { checkPassword } from '../../accounts/password-check.js'
+import { hashPassword, needsRehash } from '../../accounts/passwords.js'
 import type { AuditTrail } from '../../audit/trail.js'
 import type { Clock } from '../../lib/clock.js'
 import type { FamilyStore } from '../../stores/families.js'
 import type { UserStore } from '../../stores/users.js'
 import { InvalidGrant } from '../errors.js'
 import { ScopeParam } from '../params.js'
-import { grantScope, parseScope } from '../scopes.js'
+import { grantScope, parseScope, scopeForRole } from '../scopes.js'
 import type { TokenService } from '../tokens/service.js'
 import { defineGrant } from './types.js'
 
@@ -34,19 +35,21 @@ export function passwordGrant({ users, families, tokens, audit, clock }: Passwor
     grantType: 'password',
     params: PasswordParams,
     async handle(params, { client, meta }) {
-      const scope = grantScope(parseScope(params.scope), client.scopes).join(' ')
+      const requested = parseScope(params.scope)
+      const granted = grantScope(requested, client.scopes)
       const user = await users.findByEmail(normaliseEmail(params.username))
       // Always verified, against a dummy hash when there is no such user (no timing oracle).
-      const ok = await verifyPassword(user?.passwordHash, params.password)
-      if (!user || !ok) {
-        await audit.record({ type: 'signin.failed', subjectId: user?.id ?? null, clientId: client.id, ...meta })
+      if (!(await checkPassword(audit, { user, password: params.password, via: 'password_grant', clientId: client.id, meta })) || !user) {
         throw new InvalidGrant('Invalid email or password.').because(user ? 'wrong password' : 'no such account')
       }
       if (user.disabledAt) {
-        // A disabled user gets invalid_grant on every grant, and loses every family.
-        await families.revokeAllOfUser(user.id, 'user_disabled', new Date(clock.now()))
+        // A disabled user gets invalid_grant on every grant, and loses any family left.
+        const revoked = await families.revokeAllOfUser(user.id, 'user_disabled', new Date(clock.now()))
+        await audit.record({ type: 'signin.failed', subjectId: user.id, clientId: client.id, ...meta, details: { via: 'password_grant', reason: 'disabled' } })
+        await audit.familiesRevoked(revoked, 'user_disabled', { subjectId: user.id, clientId: client.id, ...meta })
         throw new InvalidGrant('Invalid email or password.').because('account disabled')
       }
+      const scope = scopeForRole(granted, requested !== undefined, user.role).join(' ')
       if (needsRehash(user.passwordHash)) await users.setPasswordHash(user.id, await hashPassword(params.password))
 
       const { family, refresh } = await tokens.startFamily({ userId: user.id, client, scope, meta })

@@ -48,7 +48,8 @@ export function refreshTokenGrant(deps: RefreshTokenGrantDeps) {
     if (!isLive(family, now)) throw new InvalidGrant('The refresh token has expired; sign in again.')
     const user = await users.findById(family.userId)
     if (!user || user.disabledAt) {
-      await families.revokeAllOfUser(family.userId, 'user_disabled', now)
+      const revoked = await families.revokeAllOfUser(family.userId, 'user_disabled', now)
+      await audit.familiesRevoked(revoked, 'user_disabled', { subjectId: family.userId, clientId, ...meta })
       throw new InvalidGrant().because('account disabled')
     }
     const familyScope = family.scope.split(' ').filter(Boolean)

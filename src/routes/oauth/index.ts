@@ -2,6 +2,7 @@
 // one encapsulated group with its own cookies, no-store answers and JSON errors.
 import cookie from '@fastify/cookie'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { acceptForms, FORM } from '../../http/bodies.js'
 import { useJsonErrors } from '../../http/json-errors.js'
 import { oauthParams } from '../../oauth/params.js'
 import introspect from './introspect.js'
@@ -9,7 +10,8 @@ import revoke from './revoke.js'
 import token from './token.js'
 
 const oauth: FastifyPluginAsyncTypebox = async (app) => {
-  useJsonErrors(app)
+  useJsonErrors(app, [FORM, 'application/json'])
+  acceptForms(app)
   // Only these routes read cookies (browser clients' refresh tokens): parse them nowhere else.
   await app.register(cookie)
   // RFC 6749 §5.1: token responses (and, harmlessly, every answer here) are never cached.

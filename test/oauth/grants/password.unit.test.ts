@@ -74,8 +74,8 @@ t.test('unknown email and wrong password: one answer, each audited as signin.fai
   t.equal(unknown?.reason, 'no such account', 'the log can')
   t.equal(wrong?.reason, 'wrong password')
   t.same(audit.events, [
-    { type: 'signin.failed', subjectId: null, clientId: 'first-party', ip: meta.ip, userAgent: meta.userAgent },
-    { type: 'signin.failed', subjectId: alice.id, clientId: 'first-party', ip: meta.ip, userAgent: meta.userAgent },
+    { type: 'signin.failed', subjectId: null, clientId: 'first-party', ip: meta.ip, userAgent: meta.userAgent, details: { via: 'password_grant' } },
+    { type: 'signin.failed', subjectId: alice.id, clientId: 'first-party', ip: meta.ip, userAgent: meta.userAgent, details: { via: 'password_grant' } },
   ])
   t.equal(families.rows.size, 0, 'no family started')
 })
@@ -107,9 +107,14 @@ t.test('a disabled account: invalid_grant, and every family of it revoked', asyn
   t.equal(families.rows.get(d.family.id)?.revokedAt, null, "another user's family is untouched")
   t.equal(families.rows.size, 3, 'no new family')
   t.same(
-    audit.events.map((e) => e.type),
-    ['signin.failed'],
-    'no signin.ok',
+    audit.events.map((e) => [e.type, e.details]),
+    [
+      ['signin.failed', { via: 'password_grant' }],
+      ['signin.failed', { via: 'password_grant', reason: 'disabled' }],
+      ['family.revoked', { sid: a.family.id, reason: 'user_disabled' }],
+      ['family.revoked', { sid: b.family.id, reason: 'user_disabled' }],
+    ],
+    'the guess and the refusal are audited, and each family revoked; no signin.ok',
   )
 })
 

@@ -33,7 +33,9 @@ const family: Family = {
   lastUsedAt: now,
 }
 
-function deps(row: Family | null, revoked: string[] = []) {
+type Row = Family & { userDisabledAt?: Date | null }
+
+function deps(row: Row | null, revoked: string[] = []) {
   const asked = { revocations: [] as string[], families: [] as string[] }
   const revocations: Pick<RevocationStore, 'isRevoked'> = {
     async isRevoked(jti) {
@@ -41,10 +43,10 @@ function deps(row: Family | null, revoked: string[] = []) {
       return revoked.includes(jti)
     },
   }
-  const families: Pick<FamilyStore, 'findById'> = {
-    async findById(id) {
+  const families: Pick<FamilyStore, 'status'> = {
+    async status(id) {
       asked.families.push(id)
-      return row && row.id === id ? { ...row } : null
+      return row && row.id === id ? { ...row, userDisabledAt: row.userDisabledAt ?? null } : null
     },
   }
   return { deps: { revocations, families }, asked }
@@ -58,7 +60,7 @@ const token = (kind: 'access' | 'refresh', jti: string, sid?: string): VerifiedT
 
 t.test('tokenStatus, in code order', async (t) => {
   // [what, token, family row, revoked jtis, status]
-  const cases: [string, VerifiedToken, Family | null, string[], TokenStatus][] = [
+  const cases: [string, VerifiedToken, Row | null, string[], TokenStatus][] = [
     ['a revoked access token', token('access', 'at-1', SID), family, ['at-1'], 'revoked'],
     ['a revoked client_credentials token', token('access', 'at-cc'), null, ['at-cc'], 'revoked'],
     ['a client_credentials token (no family)', token('access', 'at-cc'), null, [], 'active'],
@@ -67,6 +69,8 @@ t.test('tokenStatus, in code order', async (t) => {
     ['an access token at its family idle end', token('access', 'at-1', SID), { ...family, idleExpiresAt: now }, [], 'session_ended'],
     ['an access token past its family absolute end', token('access', 'at-1', SID), { ...family, expiresAt: later(-1) }, [], 'session_ended'],
     ['a refresh token of a revoked family', token('refresh', 'rt-current', SID), { ...family, revokedAt: now }, [], 'session_ended'],
+    ['an access token of a disabled user', token('access', 'at-1', SID), { ...family, userDisabledAt: now }, [], 'session_ended'],
+    ['a refresh token of a disabled user', token('refresh', 'rt-current', SID), { ...family, userDisabledAt: now }, [], 'session_ended'],
     ['a spent refresh token', token('refresh', 'rt-previous', SID), family, [], 'superseded'],
     ['the current refresh token', token('refresh', 'rt-current', SID), family, [], 'active'],
     ['an access token of a live family (rotation does not end it)', token('access', 'at-1', SID), family, [], 'active'],
