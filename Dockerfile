@@ -36,13 +36,14 @@ ENV NODE_ENV=production \
     PORT=3000 \
     SHUTDOWN_TIMEOUT=8s
 # Read-only to the app (owned by root); the embedded database's directory is the only
-# place it writes, and only when DATABASE_URL is unset (mount a volume there).
+# place it writes, and only when DATABASE_URL is unset (mount a volume there). It must be the
+# app user's only (0700): Tessera refuses a database directory open to group or others.
 COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules/ node_modules/
 COPY --from=build /app/dist/ dist/
 # Migrations are read at start, from prisma/migrations next to dist/.
 COPY --from=build /app/prisma/ prisma/
-RUN mkdir -p data && chown node:node data
+RUN mkdir -p -m 700 data && chown node:node data
 # The official image's unprivileged user (uid 1000).
 USER node
 EXPOSE 3000

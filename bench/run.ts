@@ -37,6 +37,7 @@ import { argon2, nodeSign, sign } from './steps/baselines.js'
 import { clientCredentials } from './steps/client-credentials.js'
 import { introspect } from './steps/introspect.js'
 import { jwks } from './steps/jwks.js'
+import { limiter } from './steps/limiter.js'
 import { password } from './steps/password.js'
 import { growth, refresh, seedSmall } from './steps/refresh.js'
 import { storm } from './steps/storm.js'
@@ -84,6 +85,7 @@ const ORDER: [Step[], (b: Bench) => Promise<void>][] = [
   [['fastify', 'jwks'], jwks],
   [['sign'], sign],
   [['client_credentials'], clientCredentials],
+  [['limiter'], limiter],
   [['node-sign'], nodeSign],
   [['introspect'], introspect],
   [['argon2'], argon2],
@@ -181,6 +183,7 @@ function summary(r: Record<string, Measured>) {
     password_vs_argon2: ratio(r.password?.rps, bracketed(r.argon2, r.argon2After)),
     growth_1m_vs_10k: ratio(r.growth?.p50, r.refresh?.p50),
     storm_jwks_p99_ms: r.stormProbe?.p99 ?? Number.NaN,
+    limit_on_vs_off: ratio(r.ccLimitOn?.rps, r.ccLimitOff?.rps),
   }
 }
 
@@ -191,6 +194,7 @@ const TARGETS: Record<keyof ReturnType<typeof summary>, { ok: (v: number) => boo
   password_vs_argon2: { ok: (v) => v >= 0.9, says: '≥ 0.90' },
   growth_1m_vs_10k: { ok: (v) => v <= 1.2, says: '≤ 1.2' },
   storm_jwks_p99_ms: { ok: (v) => v < 20, says: '< 20 ms' },
+  limit_on_vs_off: { ok: (v) => v >= 0.95, says: '≥ 0.95' },
 }
 
 function report(results: Record<string, Measured>, host: Machine) {

@@ -1,4 +1,5 @@
 // buildApp: registers every plugin and route on a new Fastify instance; never listens.
+import cors from '@fastify/cors'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger } from 'fastify'
 import { setHashConcurrency } from './accounts/passwords.js'
@@ -9,11 +10,13 @@ import { assertKekAvailable } from './keys/sealing.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { requestIdGenerator } from './lib/ids.js'
 import { lazyChild } from './lib/lazy-logger.js'
+import { createMetrics, type Metrics } from './metrics/registry.js'
 import { InvalidRequest, NotFound, Unavailable } from './oauth/errors.js'
 import database from './plugins/database.js'
 import errors from './plugins/errors.js'
 import keyring from './plugins/keyring.js'
 import maintenance from './plugins/maintenance.js'
+import rateLimits from './plugins/rate-limit.js'
 import services from './plugins/services.js'
 import account from './routes/account/index.js'
 import admin from './routes/admin/index.js'
@@ -26,6 +29,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: Config
     clock: Clock
+    metrics: Metrics
   }
 }
 
@@ -40,6 +44,8 @@ export interface AppOptions {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops
+
 export async function buildApp(opts: AppOptions) {
   const { config } = opts
   const newRequestId = requestIdGenerator()
@@ -47,7 +53,12 @@ export async function buildApp(opts: AppOptions) {
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     childLoggerFactory: (logger, bindings, childOptions) => lazyChild(logger, bindings, childOptions),
     bodyLimit: config.bodyLimit,
-    trustProxy: config.trustProxy,
+    // A hop count trusts that many hops, nearest first (proxy-addr's trust(addr, i)); a list,
+    // only those proxies. The client address then is the first one not trusted.
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
+    // A client that takes longer than this to send its request is cut off (408): a slow body
+    // cannot hold a connection forever.
+    requestTimeout: config.requestTimeout * 1000,
     // A caller's X-Request-Id is kept when it is plain, so logs join up across services.
     requestIdHeader: false,
     genReqId: (req) => {
@@ -73,6 +84,9 @@ export async function buildApp(opts: AppOptions) {
           : new InvalidRequest('The URL is not valid: its percent-encoding is broken.'),
       )
     },
+    // Node answers an HTTP/1.1 request without Host with a bare 400 of its own; let it through,
+    // and refuse it below in the contract's shape (RFC 9112 §3.2 still: a 400).
+    http: { requireHostHeader: false },
     // Malformed HTTP never reaches a route: answer it in the contract's shape too.
     clientErrorHandler: (err, socket) => {
       if (!socket.writable) return socket.destroy(err)
@@ -83,6 +97,7 @@ export async function buildApp(opts: AppOptions) {
 
   app.decorate('config', config)
   app.decorate('clock', opts.clock ?? systemClock)
+  app.decorate('metrics', createMetrics())
   // Shutdown (SIGTERM): requests already in flight finish; new ones get 503 `unavailable`, and
   // every answer closes its connection, so keep-alive clients do not hold the close open.
   let closing = false
@@ -90,9 +105,14 @@ export async function buildApp(opts: AppOptions) {
     closing = true
   })
   // Callback-style hooks: they run on every request, and need no promise.
+  // Security headers on every answer (docs/endpoints.md#conventions); the HTML pages add their own.
+  const hsts = config.issuer.startsWith('https://')
   app.addHook('onRequest', (req, reply, done) => {
-    reply.header('x-request-id', req.id)
-    done(closing ? new Unavailable('The server is shutting down; retry on another instance.') : undefined)
+    reply.header('x-request-id', req.id).header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer')
+    if (hsts) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains')
+    if (closing) return done(new Unavailable('The server is shutting down; retry on another instance.'))
+    if (req.headers.host === undefined && req.raw.httpVersion === '1.1') return done(new InvalidRequest('An HTTP/1.1 request needs a Host header (RFC 9112 §3.2).'))
+    done()
   })
   app.addHook('onSend', (_req, reply, payload, done) => {
     if (closing) reply.header('connection', 'close')
@@ -104,9 +124,12 @@ export async function buildApp(opts: AppOptions) {
   assertKekAvailable(config)
 
   await app.register(errors)
+  // CORS only for the origins named in CORS_ORIGINS; without any, no CORS header at all.
+  if (config.corsOrigins.length > 0) await app.register(cors, { origin: config.corsOrigins, credentials: true, maxAge: 600 })
   // JSON by default; the groups that take forms say so in their own context (http/bodies.ts).
   app.removeContentTypeParser('text/plain')
   jsonBodies(app)
+  await app.register(rateLimits)
   await app.register(database, { config, db: opts.db })
   await app.register(keyring, { config, clock: app.clock })
   await app.register(services)

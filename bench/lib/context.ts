@@ -6,7 +6,20 @@ import type { Measured } from './measure.js'
 import type { BenchClient, BenchUser, connect } from './seed.js'
 import type { Server } from './server.js'
 
-export const STEPS = ['sign', 'node-sign', 'argon2', 'fastify', 'jwks', 'client_credentials', 'introspect', 'password', 'refresh', 'storm', 'growth'] as const
+export const STEPS = [
+  'sign',
+  'node-sign',
+  'argon2',
+  'fastify',
+  'jwks',
+  'client_credentials',
+  'limiter',
+  'introspect',
+  'password',
+  'refresh',
+  'storm',
+  'growth',
+] as const
 export type Step = (typeof STEPS)[number]
 /** The Tessera loads --profile can run; --perf takes them too, and the jose sign baseline to set them against. */
 export const PROFILED: Step[] = ['jwks', 'client_credentials', 'introspect', 'password', 'refresh']

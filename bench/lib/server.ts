@@ -23,7 +23,7 @@ export const perfMapFlags = (dir: string): string[] => ['--perf-basic-prof', '--
 /** Tessera on its own free port, with only PATH and HOME from the caller's environment; resolves once /readyz answers. */
 export async function startTessera(
   run: { dbUrl: string; kek: string; logFile: string; logLevel: string },
-  opts: { profileDir?: string; perfDir?: string } = {},
+  opts: { profileDir?: string; perfDir?: string; env?: Record<string, string> } = {},
 ): Promise<Server> {
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
@@ -37,6 +37,12 @@ export async function startTessera(
     DATABASE_URL: run.dbUrl,
     KEY_ENCRYPTION_KEY: run.kek,
     LOG_LEVEL: run.logLevel,
+    // One load generator is one client address: the per-address limits would refuse it within
+    // the first second. They are off here; the limiter step measures what they cost.
+    RATE_LIMIT_TOKEN: '0',
+    RATE_LIMIT_SIGNUP: '0',
+    RATE_LIMIT_PASSWORD: '0',
+    ...opts.env,
   }
   const nodeArgs = [
     ...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : []),

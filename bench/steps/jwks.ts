@@ -47,7 +47,7 @@ async function tesseraJwksRun(b: Bench, jwks: string, name: string): Promise<{ m
 }
 
 /** Runs measured one per process, as one row: the median of the runs, the non-2xx and errors of all. */
-function perProcess(name: string, measured: Measured[], extra: Partial<Measured>): Measured {
+export function perProcess(name: string, measured: Measured[], extra: Partial<Measured>): Measured {
   const mean = (f: (c: Cpu) => number) => Number((measured.reduce((n, m) => n + (m.cpu ? f(m.cpu) : 0), 0) / measured.length).toFixed(2))
   return fromRuns(
     name,

@@ -1,7 +1,9 @@
 // Accounts: creating them (POST /users and `tessera users create`), their views, and the rules
 // every email and every new password meet.
 
+import { dictionary } from '@zxcvbn-ts/language-common'
 import { Conflict, InvalidRequest } from '../oauth/errors.js'
+import type { LockoutState } from '../stores/lockouts.js'
 import { EmailTaken, type Role, type User, type UserStore } from '../stores/users.js'
 import { hashPassword } from './passwords.js'
 
@@ -16,24 +18,40 @@ export function parseEmail(email: string): string | undefined {
   return normal.length <= 254 && EMAIL.test(normal) ? normal : undefined
 }
 
-/** Every new password passes here (sign-up, change, reset): 8 to 256 characters (code points). */
+// The most common passwords, most common first: zxcvbn-ts's list (49,233 of them, from leaked
+// password corpora), which covers the 10,000 most common and more. Compared in the form
+// passwords are hashed in (NFC, passwords.ts), lower-cased: `Password123` is as guessable.
+let common: Set<string> | undefined
+const isCommon = (password: string): boolean => {
+  common ??= new Set(dictionary['passwords-common'].map((p) => p.normalize('NFC').toLowerCase()))
+  return common.has(password.normalize('NFC').toLowerCase())
+}
+
+/**
+ * Every new password passes here (sign-up, change, reset): 8 to 256 characters (code points,
+ * once normalised), no NUL, and none of the most common passwords (OWASP ASVS v4 2.1.7,
+ * v5 6.2.4; NIST SP 800-63B §5.1.1.2).
+ */
 export function checkNewPassword(password: string, field = 'password'): string {
-  const length = [...password].length
+  const length = [...password.normalize('NFC')].length
   if (length < 8 || length > 256) throw new InvalidRequest(`Invalid field "${field}": 8 to 256 characters.`)
   if (password.includes('\u0000')) throw new InvalidRequest(`Invalid field "${field}": it may not contain NUL characters.`)
+  if (isCommon(password)) {
+    throw new InvalidRequest(`Invalid field "${field}": this password is too common (one of the first an attacker tries); choose another.`)
+  }
   return password
 }
 
 /** An account as its owner sees it (API and CLI): never the password hash. */
 export const userView = (u: User) => ({ id: u.id, email: u.email, name: u.name, role: u.role, created_at: u.createdAt.toISOString() })
 
-/** An account as admins see it: its state too. */
-export const adminUserView = (u: User) => ({
+/** An account as admins see it: its state too, and its sign-in name's failures (stores/lockouts.ts). */
+export const adminUserView = (u: User, lockout: LockoutState, now: Date) => ({
   ...userView(u),
   disabled: u.disabledAt !== null,
   disabled_at: u.disabledAt?.toISOString() ?? null,
-  locked_until: u.lockedUntil?.toISOString() ?? null,
-  failed_logins: u.failedLogins,
+  locked_until: lockout.lockedUntil && lockout.lockedUntil > now ? lockout.lockedUntil.toISOString() : null,
+  failed_logins: lockout.failures,
 })
 
 /** What anyone may see of an account. */

@@ -7,14 +7,23 @@ import { creationCursor, page } from '../lib/cursor.js'
 import { isUuid } from '../lib/ids.js'
 import { Conflict, NotFound } from '../oauth/errors.js'
 import type { FamilyStore } from '../stores/families.js'
+import { type LockoutStore, lockoutKey } from '../stores/lockouts.js'
 import type { Role, User, UserStore } from '../stores/users.js'
 import { adminUserView, parseEmail } from './accounts.js'
 
 export interface AdminUserDeps {
-  users: Pick<UserStore, 'list' | 'findById' | 'findByEmail' | 'setDisabled' | 'setRole' | 'unlock'>
+  users: Pick<UserStore, 'list' | 'findById' | 'findByEmail' | 'setDisabled' | 'setRole'>
   families: Pick<FamilyStore, 'revokeAllOfUser'>
+  lockouts: Pick<LockoutStore, 'state' | 'states' | 'clear'>
   audit: AuditTrail
   clock: Clock
+}
+
+export type AdminUser = ReturnType<typeof adminUserView>
+
+/** The admin's view of one user: their state and their lockout. */
+export async function viewUser(deps: Pick<AdminUserDeps, 'lockouts' | 'clock'>, user: User): Promise<AdminUser> {
+  return adminUserView(user, await deps.lockouts.state(lockoutKey(user.email)), new Date(deps.clock.now()))
 }
 
 /** Who acts: an admin user (API), or the operator (CLI: no user). */
@@ -25,7 +34,7 @@ export interface Actor {
 }
 
 export async function listUsers(
-  deps: Pick<AdminUserDeps, 'users'>,
+  deps: Pick<AdminUserDeps, 'users' | 'lockouts' | 'clock'>,
   q: { email?: string | undefined; role?: Role | undefined; disabled?: boolean | undefined; cursor?: string | undefined; limit: number },
 ) {
   const after = q.cursor === undefined ? undefined : creationCursor('users', q.cursor, isUuid)
@@ -39,7 +48,10 @@ export async function listUsers(
     limit: q.limit + 1,
   })
   const p = page(rows, q.limit, (u) => ['users', u.createdAt.toISOString(), u.id])
-  return { items: p.items.map(adminUserView), next_cursor: p.next_cursor }
+  const states = await deps.lockouts.states(p.items.map((u) => lockoutKey(u.email)))
+  const now = new Date(deps.clock.now())
+  const none = { failures: 0, lockedUntil: null }
+  return { items: p.items.map((u) => adminUserView(u, states.get(lockoutKey(u.email)) ?? none, now)), next_cursor: p.next_cursor }
 }
 
 export async function findUser(deps: Pick<AdminUserDeps, 'users'>, id: string): Promise<User> {
@@ -64,7 +76,7 @@ export interface UserChange {
 }
 
 /** Applies the change in a fixed order (unlock, role, enable/disable); returns the user as it is after. */
-export async function changeUser(deps: AdminUserDeps, id: string, change: UserChange, actor: Actor): Promise<User> {
+export async function changeUser(deps: AdminUserDeps, id: string, change: UserChange, actor: Actor): Promise<AdminUser> {
   let user = await findUser(deps, id)
   if (actor.userId === user.id && (change.disabled === true || (change.role !== undefined && change.role !== 'admin'))) {
     throw new Conflict('An admin cannot disable or demote themselves; ask another admin.')
@@ -76,7 +88,7 @@ export async function changeUser(deps: AdminUserDeps, id: string, change: UserCh
     return u
   }
   if (change.locked === false) {
-    user = current(await deps.users.unlock(user.id))
+    await deps.lockouts.clear(lockoutKey(user.email))
     await deps.audit.record({ type: 'user.unlocked', ...who, details: { via: actor.via } })
   }
   if (change.role !== undefined && change.role !== user.role) {
@@ -94,5 +106,5 @@ export async function changeUser(deps: AdminUserDeps, id: string, change: UserCh
     user = current(await deps.users.setDisabled(user.id, null))
     await deps.audit.record({ type: 'user.enabled', ...who, details: { via: actor.via } })
   }
-  return user
+  return viewUser(deps, user)
 }

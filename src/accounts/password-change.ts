@@ -4,14 +4,17 @@ import type { AuditTrail, RequestMeta } from '../audit/trail.js'
 import type { Clock } from '../lib/clock.js'
 import { Forbidden, InvalidRequest } from '../oauth/errors.js'
 import type { FamilyStore } from '../stores/families.js'
+import { type LockoutStore, lockoutKey } from '../stores/lockouts.js'
 import type { UserStore } from '../stores/users.js'
 import { checkNewPassword } from './accounts.js'
-import { checkPassword } from './password-check.js'
+import { checkPassword, type PasswordCheckDeps } from './password-check.js'
 import { hashPassword } from './passwords.js'
 
 export interface PasswordChangeDeps {
   users: Pick<UserStore, 'findById' | 'setPasswordHash'>
   families: Pick<FamilyStore, 'revokeAllOfUser'>
+  lockouts: Pick<LockoutStore, 'state'>
+  check: PasswordCheckDeps
   audit: AuditTrail
   clock: Clock
 }
@@ -23,7 +26,8 @@ export async function changePassword(
   const user = await deps.users.findById(c.userId)
   if (!user || user.disabledAt) throw new Forbidden('This token does not belong to an active user.')
   const next = checkNewPassword(c.next, 'new_password')
-  if (!(await checkPassword(deps.audit, { user, password: c.current, via: 'password_change', clientId: c.clientId, meta: c.meta }))) {
+  const lock = await deps.lockouts.state(lockoutKey(user.email))
+  if (!(await checkPassword(deps.check, { email: user.email, user, lock, password: c.current, via: 'password_change', clientId: c.clientId, meta: c.meta }))) {
     throw new InvalidRequest('current_password is not the current password.')
   }
   await deps.users.setPasswordHash(user.id, await hashPassword(next))

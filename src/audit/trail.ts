@@ -13,6 +13,7 @@ export interface RequestMeta {
 const AUDIT_EVENTS = [
   'signin.ok',
   'signin.failed',
+  'account.locked',
   'refresh.reuse_detected',
   'family.revoked',
   'password.changed',

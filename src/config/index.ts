@@ -11,15 +11,50 @@ const UNIT: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 }
 
 /** `90`, `90s`, `15m`, `2h`, `7d` → seconds. */
 function seconds(value: string): number {
+  if (value.endsWith('ms')) return Number(value.slice(0, -2)) / 1000
   const unit = value.at(-1) ?? ''
   return unit in UNIT ? Number(value.slice(0, -1)) * UNIT[unit]! : Number(value)
 }
 
+const DURATION = '[0-9]+(?:ms|[smhd])?'
 const duration = (description: string, def: string) =>
-  Type.Decode(Type.String({ pattern: '^[0-9]+[smhd]?$', default: def, description: `${description} Seconds, or a number with s, m, h or d.` }), seconds)
+  Type.Decode(Type.String({ pattern: `^${DURATION}$`, default: def, description: `${description} Seconds, or a number with ms, s, m, h or d.` }), seconds)
+
+/** `300/1m` → at most 300 requests in any minute, per client address; `0` turns the limit off. */
+export interface RateLimit {
+  max: number
+  /** Seconds. */
+  window: number
+}
+const rateLimit = (description: string, def: string) =>
+  Type.Decode(
+    Type.String({
+      pattern: `^(?:0|[1-9][0-9]{0,6}/${DURATION})$`,
+      default: def,
+      description: `${description} N/duration (300/1m: 300 a minute, per client address); 0 turns it off.`,
+    }),
+    (v): RateLimit | null => {
+      if (v === '0') return null
+      const [max, window] = v.split('/') as [string, string]
+      return { max: Number(max), window: seconds(window) }
+    },
+  )
+
+/**
+ * TRUST_PROXY: false (the socket's address is the client's), a hop count (1: one reverse
+ * proxy in front), or the proxies' addresses and CIDR ranges. Never "every hop": then any
+ * client could name its own address in X-Forwarded-For.
+ */
+const IP_OR_CIDR = '(?:[0-9]{1,3}(?:\\.[0-9]{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)(?:/[0-9]{1,3})?'
+const trustProxy = Type.Decode(
+  Type.String({
+    pattern: `^(?:false|[1-9]|${IP_OR_CIDR}(?:,${IP_OR_CIDR})*)$`,
+    default: 'false',
+    description: "Behind a reverse proxy: how many proxy hops to trust (1), or the proxies' addresses or CIDR ranges (10.0.0.0/8,192.0.2.7); false: none.",
+  }),
+  (v): false | number | string[] => (v === 'false' ? false : /^[0-9]$/.test(v) ? Number(v) : v.split(',')),
+)
 const count = (description: string, def: string) => Type.Decode(Type.String({ pattern: '^[0-9]+$', default: def, description }), Number)
-const flag = (description: string, def: 'true' | 'false') =>
-  Type.Decode(Type.Union([Type.Literal('true'), Type.Literal('false')], { default: def, description }), (v) => v === 'true')
 const oneOf = <const T extends string[]>(values: readonly [...T], def: T[number], description: string) => Type.Enum(values, { default: def, description })
 /** 32 bytes as 64 hex digits or as base64. */
 const decodeKey = (value: string): Buffer => (/^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64'))
@@ -83,7 +118,27 @@ export const EnvSchema = Type.Object({
     description: 'The From of the mail Tessera sends: an address, or a name and <address>.',
   }),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info', 'pino log level.'),
-  TRUST_PROXY: flag('Trust X-Forwarded-* (behind a reverse proxy).', 'false'),
+  TRUST_PROXY: trustProxy,
+  CORS_ORIGINS: Type.Decode(
+    Type.String({
+      pattern: '^(?:https?://[^,/\\s]+(?:,https?://[^,/\\s]+)*)?$',
+      default: '',
+      description: 'Browser origins allowed to call the API (CORS), comma-separated (https://app.example.com); empty: none.',
+    }),
+    (v) => (v === '' ? [] : v.split(',')),
+  ),
+  REQUEST_TIMEOUT: duration('How long a client may take to send a whole request; then 408 and the connection closes.', '15s'),
+  DATABASE_CONNECT_TIMEOUT: duration('How long to wait for a database connection before answering 503.', '1500ms'),
+  DATABASE_STATEMENT_TIMEOUT: duration('The longest a database statement may run (Postgres).', '5s'),
+  REDIS_URL: Type.Optional(
+    Type.String({ pattern: '^rediss?://', description: 'redis:// URL: per-address rate limits shared by every instance; unset: counted in each process.' }),
+  ),
+  RATE_LIMIT_TOKEN: rateLimit('Requests to /token, /revoke and /introspect.', '300/1m'),
+  RATE_LIMIT_SIGNUP: rateLimit('Sign-ups (POST /users).', '30/1m'),
+  RATE_LIMIT_PASSWORD: rateLimit('Requests to /password/forgot and /password/reset.', '10/1m'),
+  LOCKOUT_THRESHOLD: count('Failed password checks of one account, from any address, that lock it; 0 turns lockout off.', '10'),
+  LOCKOUT_WINDOW: duration('The window those failures are counted in.', '15m'),
+  LOCKOUT_DURATION: duration('How long a locked account stays locked.', '15m'),
   PASSWORD_HASH_CONCURRENCY: count('argon2 computations allowed at once; 0: the CPU cores but one (at least 1).', '0'),
   SHUTDOWN_TIMEOUT: duration('How long SIGTERM waits for in-flight requests.', '10s'),
 })
@@ -102,7 +157,7 @@ export class ConfigError extends OperatorError {
 }
 
 /** Never echoed back in an error: the key, or a URL that may carry a password. */
-const SECRET = new Set(['KEY_ENCRYPTION_KEY', 'DATABASE_URL', 'SMTP_URL'])
+const SECRET = new Set(['KEY_ENCRYPTION_KEY', 'DATABASE_URL', 'SMTP_URL', 'REDIS_URL'])
 
 /** Reads, defaults, validates and decodes the environment; throws ConfigError naming the first bad variable. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {

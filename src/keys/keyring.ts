@@ -4,6 +4,7 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPair as gener
 import { promisify } from 'node:util'
 import { calculateJwkThumbprint } from 'jose'
 import type { Clock } from '../lib/clock.js'
+import { OperatorError } from '../lib/errors.js'
 import type { Database } from '../stores/database.js'
 import type { KeyState, KeyStore, StoredKey } from '../stores/keys.js'
 import { seal, unseal } from './sealing.js'
@@ -48,12 +49,42 @@ export async function newKeyPair(kek: Buffer): Promise<{ kid: string; publicJwk:
   return { kid, publicJwk, sealedPrivateKey: seal(kek, pkcs8, kid) }
 }
 
+/** A stored key that is not what its row says: the ring is not loaded (docs/keys.md#kid). */
+export class KeyRingError extends OperatorError {
+  override name = 'KeyRingError'
+}
+
+/**
+ * Opens a stored key and checks its row against it: the public key is derived from the
+ * unsealed private key, never taken from the row, and the row's public JWK and kid must be that
+ * key's and its RFC 7638 thumbprint. A row that says otherwise (altered in the database) would
+ * publish one key and sign with another, or let its writer pick the key tokens verify with.
+ */
+export async function openStoredKey(kek: Buffer, stored: StoredKey): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
+  const privateKey = createPrivateKey({ key: unseal(kek, stored.sealedPrivateKey, stored.kid), format: 'der', type: 'pkcs8' })
+  const publicKey = createPublicKey(privateKey)
+  const { kty, n, e } = publicKey.export({ format: 'jwk' })
+  const row = stored.publicJwk as Partial<StoredKey['publicJwk']> | null
+  if (kty !== 'RSA' || !n || !e || row?.kty !== 'RSA' || row.n !== n || row.e !== e) {
+    throw new KeyRingError(
+      `signing key ${stored.kid}: the public key stored beside it is not the public key of its private key; refusing to load the key ring (the signing_keys row was altered)`,
+    )
+  }
+  if ((await calculateJwkThumbprint({ kty, n, e }, 'sha256')) !== stored.kid) {
+    throw new KeyRingError(
+      `signing key ${stored.kid}: its kid is not the RFC 7638 thumbprint of its key; refusing to load the key ring (the signing_keys row was altered)`,
+    )
+  }
+  return { privateKey, publicKey }
+}
+
 export class KeyRing {
   #signer: SigningKey | undefined
   #verify = new Map<string, VerificationKey>()
   #jwks = { body: '{"keys":[]}', bytes: Buffer.from('{"keys":[]}'), etag: '"empty"' }
   #keys: StoredKey[] = []
-  #privateCache = new Map<string, SigningKey>()
+  /** Every key's private key: load() opens each one to check it. */
+  #signers = new Map<string, SigningKey>()
 
   constructor(
     private readonly db: Database,
@@ -90,15 +121,7 @@ export class KeyRing {
    * token again (docs/tokens.md#reuse-leeway) after the key that first signed it stopped being active.
    */
   async signerFor(kid: string): Promise<SigningKey | undefined> {
-    if (this.#signer?.kid === kid) return this.#signer
-    const cached = this.#privateCache.get(kid)
-    if (cached) return cached
-    const stored = this.#keys.find((k) => k.kid === kid)
-    if (!stored) return undefined
-    const pkcs8 = unseal(this.kek, stored.sealedPrivateKey, kid)
-    const signer = { kid, key: createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }) }
-    this.#privateCache.set(kid, signer)
-    return signer
+    return this.#signers.get(kid)
   }
 
   /**
@@ -108,8 +131,9 @@ export class KeyRing {
   async bootstrap(): Promise<void> {
     await this.db.withLock('keys', async () => {
       const keys = await this.store.all()
-      // Open every key now: a wrong KEK must stop the start, never lead to fresh keys.
-      for (const k of keys) unseal(this.kek, k.sealedPrivateKey, k.kid)
+      // Open and check every key now: a wrong KEK or an altered row must stop the start, never
+      // lead to fresh keys.
+      for (const k of keys) await openStoredKey(this.kek, k)
       const at = new Date(this.clock.now())
       if (!keys.some((k) => k.state === 'active')) await this.store.create({ ...(await newKeyPair(this.kek)), state: 'active', at })
       if (!keys.some((k) => k.state === 'next')) await this.store.create({ ...(await newKeyPair(this.kek)), state: 'next', at })
@@ -117,26 +141,28 @@ export class KeyRing {
     await this.load()
   }
 
-  /** Reads the ring from the database and swaps it in at once. */
+  /**
+   * Reads the ring from the database and swaps it in at once; or, if any key fails
+   * openStoredKey, throws KeyRingError naming it and keeps the ring it had.
+   */
   async load(): Promise<void> {
     const keys = await this.store.all()
     const verify = new Map<string, VerificationKey>()
-    let signer: SigningKey | undefined
+    const signers = new Map<string, SigningKey>()
     for (const k of keys) {
-      const key = createPublicKey({ key: { kty: 'RSA', n: k.publicJwk.n, e: k.publicJwk.e }, format: 'jwk' })
-      verify.set(k.kid, { kid: k.kid, state: k.state, key })
-      if (k.state === 'active') {
-        const pkcs8 = unseal(this.kek, k.sealedPrivateKey, k.kid)
-        signer = { kid: k.kid, key: createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }) }
-      }
+      const { privateKey, publicKey } = await openStoredKey(this.kek, k)
+      verify.set(k.kid, { kid: k.kid, state: k.state, key: publicKey })
+      signers.set(k.kid, { kid: k.kid, key: privateKey })
     }
+    const active = keys.find((k) => k.state === 'active')
+    const signer = active && signers.get(active.kid)
     const published: PublicJwk[] = PUBLISHED.flatMap((state) =>
       keys.filter((k) => k.state === state).map((k) => ({ kty: 'RSA', n: k.publicJwk.n, e: k.publicJwk.e, kid: k.kid, use: 'sig', alg: ALG })),
     )
     const body = JSON.stringify({ keys: published })
     this.#jwks = { body, bytes: Buffer.from(body), etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` }
     this.#keys = keys
-    this.#privateCache = new Map()
+    this.#signers = signers
     this.#verify = verify
     this.#signer = signer
   }

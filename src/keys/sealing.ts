@@ -1,8 +1,9 @@
 // Seals signing keys' private parts at rest: AES-256-GCM under the key-encryption key (KEK).
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { OperatorError } from '../lib/errors.js'
+import { ensurePrivateDirectory } from '../lib/private-dir.js'
 
 export class KeyEncryptionError extends OperatorError {
   override name = 'KeyEncryptionError'
@@ -17,10 +18,13 @@ export interface KekSource {
 /**
  * The KEK from KEY_ENCRYPTION_KEY, else from the key file; in development the file is
  * generated once (mode 0600). Production never invents a key: losing it would orphan every
- * stored signing key, so it must be given.
+ * stored signing key, so it must be given. The key file's directory is its owner's only
+ * (0700): created so, an empty one tightened, one open to group or others refused
+ * (lib/private-dir.ts).
  */
 export function loadKek(source: KekSource, log: (msg: string) => void = () => {}): Buffer {
   if (source.keyEncryptionKey) return source.keyEncryptionKey
+  const privateDirectory = () => ensurePrivateDirectory(dirname(source.keyFile), "the key file's directory", (message) => new KeyEncryptionError(message))
   let text: string | undefined
   try {
     text = readFileSync(source.keyFile, 'utf8').trim()
@@ -28,6 +32,8 @@ export function loadKek(source: KekSource, log: (msg: string) => void = () => {}
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new KeyEncryptionError(`cannot read ${source.keyFile}: ${(err as Error).message}`)
   }
   if (text !== undefined) {
+    // A key there already: its directory is checked, never changed.
+    privateDirectory()
     if (!/^[0-9a-f]{64}$/i.test(text)) throw new KeyEncryptionError(`${source.keyFile} does not hold a 32-byte hex key`)
     return Buffer.from(text, 'hex')
   }
@@ -35,15 +41,21 @@ export function loadKek(source: KekSource, log: (msg: string) => void = () => {}
     throw new KeyEncryptionError('KEY_ENCRYPTION_KEY is required in production (32 bytes, hex or base64: `openssl rand -hex 32`)')
   }
   const key = randomBytes(32)
-  mkdirSync(dirname(source.keyFile), { recursive: true })
+  privateDirectory()
+  // Written in full under a name of its own, then linked into place: a process starting at the
+  // same time never reads half a key, and if another one won the race (the link exists), its
+  // key is used rather than overwritten.
+  const draft = `${source.keyFile}.${process.pid}.${randomBytes(6).toString('hex')}`
   try {
-    // 'wx': if another process won the race, use its key rather than overwrite it.
-    writeFileSync(source.keyFile, `${key.toString('hex')}\n`, { flag: 'wx', mode: 0o600 })
+    writeFileSync(draft, `${key.toString('hex')}\n`, { flag: 'wx', mode: 0o600 })
+    chmodSync(draft, 0o600)
+    linkSync(draft, source.keyFile)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return loadKek(source, log)
     throw new KeyEncryptionError(`cannot write ${source.keyFile}: ${(err as Error).message}`)
+  } finally {
+    rmSync(draft, { force: true })
   }
-  chmodSync(source.keyFile, 0o600)
   log(`generated a key-encryption key in ${source.keyFile} (development only; set KEY_ENCRYPTION_KEY in production)`)
   return key
 }

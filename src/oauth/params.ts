@@ -16,7 +16,7 @@ export const TokenParam = Type.String({ description: 'A token Tessera issued.' }
  * Each parameter as one string. A parameter sent twice is an error (a form gives an array);
  * one sent without a value is treated as omitted; unknown parameters pass (the RFC says to
  * ignore them, unlike the JSON APIs, which refuse them). NUL never reaches a lookup: Postgres
- * text cannot hold it.
+ * text cannot hold it (a `password`, which only argon2 sees, may hold one and is then wrong).
  */
 export function oauthParams(body: unknown): Record<string, string> {
   const out: Record<string, string> = Object.create(null)
@@ -25,7 +25,9 @@ export function oauthParams(body: unknown): Record<string, string> {
   for (const [key, value] of Object.entries(body)) {
     if (Array.isArray(value)) throw new InvalidRequest(`The parameter ${key} was sent more than once.`)
     if (typeof value !== 'string') throw new InvalidRequest(`The parameter ${key} must be a string.`)
-    if (value.includes('\u0000')) throw new InvalidRequest(`The parameter ${key} contains a NUL character.`)
+    // The password grant's `password`: one with a NUL is a wrong password (invalid_grant, a
+    // failed check like any other), as no password can hold one.
+    if (value.includes('\u0000') && key !== 'password') throw new InvalidRequest(`The parameter ${key} contains a NUL character.`)
     if (value !== '') out[key] = value
   }
   return out

@@ -23,7 +23,15 @@ export interface DatabasePluginOptions {
 }
 
 async function database(app: FastifyInstance, opts: DatabasePluginOptions) {
-  const db = opts.db ?? (await openDatabase({ databaseUrl: opts.config.databaseUrl, pgliteDir: opts.config.pgliteDir }))
+  const { config } = opts
+  const db =
+    opts.db ??
+    (await openDatabase({
+      databaseUrl: config.databaseUrl,
+      pgliteDir: config.pgliteDir,
+      connectTimeoutMs: config.databaseConnectTimeout * 1000,
+      statementTimeoutMs: config.databaseStatementTimeout * 1000,
+    }))
   if (!opts.db) app.addHook('onClose', () => db.close())
   const { applied, modified } = await migrate(db)
   if (applied.length) app.log.info({ applied }, 'applied migrations')

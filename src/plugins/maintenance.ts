@@ -4,6 +4,7 @@
 //   (docs/tokens.md#revocation);
 // - a refresh family is kept RETENTION_GRACE past its absolute end, then deleted;
 // - a password-reset token goes once used or expired;
+// - failed sign-ins are forgotten once their window is over and they hold no lock;
 // - audit events are kept AUDIT_RETENTION.
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
@@ -40,6 +41,7 @@ async function maintenance(app: FastifyInstance) {
         denials: await drain((n) => stores.revocations.purgeExpired(now, n)),
         families: await drain((n) => stores.families.purgeEnded(ago(config.retentionGrace), n)),
         reset_tokens: await drain((n) => stores.passwordResets.purgeSpent(now, n)),
+        login_failures: await drain((n) => stores.lockouts.purgeStale(ago(config.lockoutWindow), now, n)),
         audit_events: await drain((n) => stores.audit.purgeOlderThan(ago(config.auditRetention), n)),
       }
     })

@@ -2,6 +2,7 @@
 // clock and configuration.
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import type { PasswordCheckDeps } from '../accounts/password-check.js'
 import { createMailer, type Mailer } from '../mail/mailer.js'
 import { createGrants, type GrantRegistry } from '../oauth/grants/index.js'
 import { type TokenService, tokenService } from '../oauth/tokens/service.js'
@@ -11,6 +12,8 @@ declare module 'fastify' {
     tokens: TokenService
     grants: GrantRegistry
     mailer: Mailer
+    /** What checking a password needs: its lockout, audit and metrics. */
+    passwordCheck: PasswordCheckDeps
   }
 }
 
@@ -21,7 +24,9 @@ async function services(app: FastifyInstance) {
   const mailer = createMailer(app.config, app.log)
   app.addHook('onClose', async () => mailer.close())
   app.decorate('mailer', mailer)
-  app.decorate('grants', createGrants({ config: app.config, stores, tokens, keys: app.keys, audit: app.audit, clock: app.clock }))
+  const check: PasswordCheckDeps = { config: app.config, lockouts: stores.lockouts, audit: app.audit, metrics: app.metrics, clock: app.clock }
+  app.decorate('passwordCheck', check)
+  app.decorate('grants', createGrants({ config: app.config, check, stores, tokens, keys: app.keys, audit: app.audit, clock: app.clock }))
 }
 
 export default fp(services, { name: 'services', dependencies: ['database', 'keyring'] })

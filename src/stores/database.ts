@@ -1,6 +1,7 @@
 // The database connection: real Postgres through @prisma/adapter-pg, or embedded PGlite.
 // Everything above this file sees the same Database and never knows which one it got.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createHash, randomBytes } from 'node:crypto'
+import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { PrismaPg } from '@prisma/adapter-pg'
@@ -8,6 +9,7 @@ import pg from 'pg'
 import { PrismaPGlite } from 'pglite-prisma-adapter'
 import { PrismaClient } from '../generated/prisma/client.js'
 import { OperatorError } from '../lib/errors.js'
+import { ensurePrivateDirectory, tightenTree } from '../lib/private-dir.js'
 
 export type { PrismaClient }
 
@@ -57,12 +59,23 @@ export interface DatabaseOptions {
   /** PGlite data directory, or `memory://` for a throwaway in-memory database. */
   pgliteDir: string
   poolSize?: number
+  /** Postgres: how long to wait for a connection (then the query fails, and the request is a 503). */
+  connectTimeoutMs?: number
+  /** Postgres: the longest a statement may run. */
+  statementTimeoutMs?: number
   /** An in-memory PGlite starts as a copy of this dump (tests: a migrated template, instead of initdb each time). */
   pgliteTemplate?: Blob | undefined
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Connection> {
-  return options.databaseUrl ? openPostgres(options.databaseUrl, options.poolSize ?? 10) : openPglite(options.pgliteDir, options.pgliteTemplate)
+  if (!options.databaseUrl) return openPglite(options.pgliteDir, options.pgliteTemplate)
+  return openPostgres(options.databaseUrl, {
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 1500,
+    // statement_timeout bounds the server's work; query_timeout, a server that stopped answering.
+    statement_timeout: options.statementTimeoutMs ?? 5000,
+    query_timeout: (options.statementTimeoutMs ?? 5000) + 1000,
+  })
 }
 
 /** Stable 63-bit key for pg_advisory_lock from a name. */
@@ -72,8 +85,8 @@ function lockKey(name: string): bigint {
   return h
 }
 
-async function openPostgres(connectionString: string, max: number): Promise<Connection> {
-  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5000 })
+async function openPostgres(connectionString: string, limits: Omit<pg.PoolConfig, 'connectionString'>): Promise<Connection> {
+  const pool = new pg.Pool({ connectionString, ...limits })
   // An idle client losing its server (restart, failover) must not crash the process.
   pool.on('error', () => {})
   try {
@@ -163,6 +176,9 @@ async function openPglite(dir: string, template?: Blob): Promise<Connection> {
     release()
     throw new DatabaseUnavailable(`cannot open the embedded database in ${dir}: ${(err as Error).message}`)
   }
+  // PGlite unpacks its files 0666 whatever the umask; the directory's 0700 already keeps others
+  // out, and this keeps a copy of it (cp -r, a backup) from carrying those modes along.
+  if (!inMemory) tightenTree(dir)
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) })
   const session: Session = {
     query: async <T>(sql: string, params?: unknown[]) => (await db.query<T>(sql, params)).rows,
@@ -179,9 +195,38 @@ async function openPglite(dir: string, template?: Blob): Promise<Connection> {
   }
   const conn = connection('pglite', prisma, session, withLockedSession, async () => {
     await db.close()
+    if (!inMemory) tightenTree(dir)
     release()
   })
   return { ...conn, dump: () => db.dumpDataDir('none') }
+}
+
+/** Lock files this process holds, by path: a second open of the same directory in-process is refused too. */
+const held = new Set<string>()
+
+/** The pid and start time a lock file names, or undefined when it is empty or cut short (held: see lockDirectory). */
+function parseLock(text: string): { pid: number; started: number | undefined } | undefined {
+  const m = /^(\d+)(?: (\d+))?$/.exec(text.trim())
+  if (!m || Number(m[1]) <= 0) return undefined
+  return { pid: Number(m[1]), started: m[2] === undefined ? undefined : Number(m[2]) }
+}
+
+/** Reads a file; undefined when it is not there. */
+function readIfThere(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
+  }
+}
+
+function unlinkIfThere(file: string): void {
+  try {
+    unlinkSync(file)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
 }
 
 /**
@@ -189,23 +234,92 @@ async function openPglite(dir: string, template?: Blob): Promise<Connection> {
  * corrupt it. A pid file refuses that with a clear message instead. It names the process by
  * its pid and, on Linux, its start time, so that after a crash or a reboot a pid that now
  * belongs to another program is not taken for the holder.
+ *
+ * The directory is made (or checked to be) its owner's only first (lib/private-dir.ts).
+ * Taking the lock is atomic however many processes try at once: the pid file is written in
+ * full under a temporary name, then hard-linked into place, which fails if the lock exists
+ * (so no one ever reads a half-written lock of ours). A lock whose holder has died is taken
+ * over by one process only: the first to create the takeover file named after that dead lock's
+ * contents, which then checks that the lock is still the dead one before replacing it. An
+ * empty or unreadable lock file is held, not free (a writer we cannot see may be under way).
+ * Release removes the lock only while it still names this process.
  */
-function lockDirectory(dir: string): () => void {
-  mkdirSync(dir, { recursive: true })
+export function lockDirectory(dir: string): () => void {
+  ensurePrivateDirectory(dir, "the embedded database's directory", (message) => new DatabaseUnavailable(message))
   const file = join(dir, 'tessera.pid')
   const self = [process.pid, startTime(process.pid)].filter((v) => v !== undefined).join(' ')
-  try {
-    writeFileSync(file, self, { flag: 'wx', mode: 0o600 })
-  } catch {
-    const [holder, started] = readFileSync(file, 'utf8').trim().split(' ').map(Number)
-    if (holder && holder !== process.pid && holds(holder, started)) {
-      throw new DatabaseUnavailable(
-        `the embedded database in ${dir} is in use by process ${holder} (a running Tessera server?); stop it, or set DATABASE_URL to use Postgres`,
-      )
-    }
-    writeFileSync(file, self, { mode: 0o600 })
+  const inUse = (pid: number) =>
+    new DatabaseUnavailable(
+      `the embedded database in ${dir} is in use by process ${pid} (a running Tessera server?); stop it, or set DATABASE_URL to use Postgres`,
+    )
+  const release = () => {
+    held.delete(file)
+    // Only a lock that is still ours: one replaced since (removed by hand, taken over) is another's.
+    if (readIfThere(file) === self) unlinkIfThere(file)
   }
-  return () => rmSync(file, { force: true })
+  if (held.has(file)) throw inUse(process.pid)
+
+  const mine = join(dir, `.tessera.pid.${process.pid}.${randomBytes(6).toString('hex')}`)
+  writeFileSync(mine, self, { flag: 'wx', mode: 0o600 })
+  try {
+    // A few rounds: each one that does not decide means the lock changed hands meanwhile.
+    /** Links our pid file into place: true when that took the lock, false when one exists. */
+    const take = (): boolean => {
+      try {
+        linkSync(mine, file)
+        held.add(file)
+        return true
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+        return false
+      }
+    }
+    for (let round = 0; round < 10; round++) {
+      if (take()) return release
+      const text = readIfThere(file)
+      if (text === undefined) continue // released meanwhile: try again
+      const holder = parseLock(text)
+      if (!holder) {
+        throw new DatabaseUnavailable(
+          `the embedded database in ${dir} is locked by ${file}, which is empty or cut short (a Tessera starting right now?); if no Tessera is running, remove that file`,
+        )
+      }
+      // A lock naming this pid that this process does not hold: a previous process with the
+      // same pid (a container's pid 1 after a restart) that is gone.
+      const previousSelf = holder.pid === process.pid
+      if (!previousSelf && holds(holder.pid, holder.started)) throw inUse(holder.pid)
+      // The holder is dead. One process replaces its lock: whoever creates this file first.
+      const takeover = `${file}.takeover-${createHash('sha256').update(text).digest('hex').slice(0, 16)}`
+      try {
+        linkSync(mine, takeover)
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+        const takerText = readIfThere(takeover)
+        if (takerText === undefined) continue // that takeover has just finished: look again
+        // Another process is replacing the dead lock right now: it will hold the directory.
+        // (A takeover file of this pid is a previous process's: this one holds none now.)
+        const taker = parseLock(takerText)
+        if (taker && taker.pid !== process.pid && holds(taker.pid, taker.started)) throw inUse(taker.pid)
+        // Its taker died half-way, and only a person can tell that no one else is about to
+        // finish it: removing it here could let two processes replace the lock at once.
+        throw new DatabaseUnavailable(
+          `the embedded database in ${dir} is locked by ${file}, whose takeover by a process that is gone was interrupted; if no Tessera is running, remove ${file} and ${takeover}`,
+        )
+      }
+      try {
+        // Still the dead holder's lock (not replaced between our read and our takeover)?
+        if (readIfThere(file) !== text) continue
+        unlinkIfThere(file)
+        // Taken: ours. Not: someone took the free directory in between, and the next round reads their lock.
+        if (take()) return release
+      } finally {
+        unlinkIfThere(takeover)
+      }
+    }
+    throw new DatabaseUnavailable(`the embedded database in ${dir}: its lock ${file} keeps changing hands; try again`)
+  } finally {
+    unlinkIfThere(mine)
+  }
 }
 
 /** Whether the process that wrote the lock is still running. In doubt: yes. */

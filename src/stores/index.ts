@@ -4,6 +4,7 @@ import { cachedClientStore, clientStore } from './clients.js'
 import type { Connection } from './database.js'
 import { familyStore } from './families.js'
 import { keyStore } from './keys.js'
+import { lockoutStore } from './lockouts.js'
 import { passwordResetStore } from './password-resets.js'
 import { revocationStore } from './revocations.js'
 import { userStore } from './users.js'
@@ -18,6 +19,7 @@ export function createStores(db: Connection, opts: { clientCacheMs?: number } = 
     revocations: revocationStore(prisma, db),
     audit: auditStore(prisma, db),
     keys: keyStore(prisma),
+    lockouts: lockoutStore(prisma, db),
     passwordResets: passwordResetStore(prisma, db),
   }
 }

@@ -24,8 +24,9 @@ export function passwordResetStore(prisma: PrismaClient, session: Session) {
         `WITH t AS (UPDATE password_reset_tokens AS r SET used_at = $3 FROM users AS owner
                      WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > $3
                        AND owner.id = r.user_id AND owner.disabled_at IS NULL RETURNING r.user_id),
-              u AS (UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL, updated_at = $3
-                      FROM t WHERE users.id = t.user_id RETURNING users.id),
+              u AS (UPDATE users SET password_hash = $2, updated_at = $3
+                      FROM t WHERE users.id = t.user_id RETURNING users.id, users.email),
+              l AS (DELETE FROM login_failures USING u WHERE login_failures.key = encode(sha256(convert_to(u.email, 'UTF8')), 'hex')),
               f AS (UPDATE refresh_families SET revoked_at = $3, revoked_reason = 'password_reset'
                       FROM u WHERE refresh_families.user_id = u.id AND refresh_families.revoked_at IS NULL RETURNING refresh_families.id)
          SELECT u.id AS user_id, COALESCE((SELECT array_agg(f.id::text) FROM f), '{}') AS revoked FROM u`,

@@ -14,8 +14,6 @@ export interface User {
   name: string | null
   role: Role
   disabledAt: Date | null
-  failedLogins: number
-  lockedUntil: Date | null
   createdAt: Date
 }
 
@@ -30,8 +28,6 @@ const SELECT = {
   name: true,
   role: true,
   disabledAt: true,
-  failedLogins: true,
-  lockedUntil: true,
   createdAt: true,
 } as const
 
@@ -76,16 +72,26 @@ export function userStore(prisma: PrismaClient, session: Session) {
       return prisma.user.findUnique({ where: { id }, select: SELECT })
     },
 
-    /** Every password sign-in starts here: raw SQL, parsed and planned once per connection. */
     async findByEmail(email: string): Promise<User | null> {
-      const rows = await session.prepared<User>(
-        'tessera_user_by_email',
-        `SELECT id, email, password_hash AS "passwordHash", name, role::text AS role, disabled_at AS "disabledAt",
-                failed_logins AS "failedLogins", locked_until AS "lockedUntil", created_at AS "createdAt"
-           FROM users WHERE email = $1`,
-        [email],
+      return prisma.user.findUnique({ where: { email }, select: SELECT })
+    },
+
+    /**
+     * Every password sign-in starts here: the account with this (normalised) email, if any, and
+     * the lockout state of the name (stores/lockouts.ts, `key`), whether or not the account exists,
+     * in one round trip. Raw SQL, parsed and planned once per connection.
+     */
+    async findForSignIn(email: string, key: string, now: Date): Promise<{ user: User | null; lockedUntil: Date | null; failures: number }> {
+      const rows = await session.prepared<User & { id: string | null; failures: number | null; lockedUntil: Date | null }>(
+        'tessera_user_for_signin',
+        `SELECT u.id, u.email, u.password_hash AS "passwordHash", u.name, u.role::text AS role, u.disabled_at AS "disabledAt",
+                u.created_at AS "createdAt", f.count AS failures,
+                CASE WHEN f.locked_until > $3 THEN f.locked_until END AS "lockedUntil"
+           FROM (SELECT 1) AS one LEFT JOIN users AS u ON u.email = $1 LEFT JOIN login_failures AS f ON f.key = $2`,
+        [email, key, now],
       )
-      return rows[0] ?? null
+      const { failures, lockedUntil, ...user } = rows[0]!
+      return { user: user.id === null ? null : (user as User), lockedUntil, failures: failures ?? 0 }
     },
 
     /** Oldest first, `limit` at most, after the given one. */
@@ -114,9 +120,6 @@ export function userStore(prisma: PrismaClient, session: Session) {
     setDisabled: (id: string, at: Date | null) => update(id, { disabledAt: at }),
 
     setRole: (id: string, role: Role) => update(id, { role }),
-
-    /** Clears the failed-password count and any lockout. */
-    unlock: (id: string) => update(id, { failedLogins: 0, lockedUntil: null }),
   }
 }
 

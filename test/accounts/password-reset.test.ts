@@ -15,7 +15,7 @@ import { loggerOptions } from '../../src/lib/logger.js'
 import { createMailer, HeaderInjection } from '../../src/mail/mailer.js'
 import { build, eachLeg, testConfig } from '../helpers/build.js'
 import { frozenClock } from '../helpers/clock.js'
-import { decode, makeClient, makeUser, signIn, token } from '../helpers/factories.js'
+import { decode, lockoutRow, makeClient, makeUser, setLockout, signIn, token } from '../helpers/factories.js'
 import { type Received, resetTokenOf, startSmtp } from '../helpers/smtp.js'
 import { until } from '../helpers/wait.js'
 
@@ -116,7 +116,7 @@ eachLeg(t, async (t, leg) => {
     const phone = await signIn(app, client, user)
     const laptop = await signIn(app, client, user)
     const lockedUntil = new Date(clock.now() + 15 * 60_000)
-    await db.query('UPDATE users SET failed_logins = 10, locked_until = $2 WHERE id = $1', [user.id, lockedUntil])
+    await setLockout(db, user.email, 10, lockedUntil)
     const tok = resetTokenOf(await mailFor(t, user.email))
     await db.exec('DELETE FROM audit_events')
     clock.advance(60)
@@ -154,11 +154,7 @@ eachLeg(t, async (t, leg) => {
       [{ revoked_reason: 'password_reset' }, { revoked_reason: 'password_reset' }],
       'every family revoked, as password_reset',
     )
-    t.same(
-      await db.query('SELECT failed_logins, locked_until FROM users WHERE id = $1', [user.id]),
-      [{ failed_logins: 0, locked_until: null }],
-      'the lockout is cleared',
-    )
+    t.equal(await lockoutRow(db, user.email), undefined, 'the lockout is cleared')
     t.same(
       (await resetRows(user.id)).map((r) => r.used_at),
       [new Date(clock.now())],
@@ -222,7 +218,8 @@ eachLeg(t, async (t, leg) => {
     const user = await makeUser(app, { password: 'the old password' })
     const tok = resetTokenOf(await mailFor(t, user.email))
     const state = async () => ({
-      user: await db.query('SELECT password_hash, failed_logins, locked_until, updated_at FROM users WHERE id = $1', [user.id]),
+      user: await db.query('SELECT password_hash, updated_at FROM users WHERE id = $1', [user.id]),
+      lockout: await lockoutRow(db, user.email),
       tokens: await resetRows(user.id),
       families: await db.query('SELECT id, revoked_at FROM refresh_families WHERE user_id = $1 ORDER BY id', [user.id]),
     })

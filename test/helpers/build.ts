@@ -12,7 +12,11 @@ import { LEGS, type Leg, openTestDatabase } from './db.js'
 
 export { LEGS, type Leg }
 
-/** A test configuration: quiet, a fixed key-encryption key, key file in a temp dir. */
+/**
+ * A test configuration: quiet, a fixed key-encryption key, key file in a temp dir, and no
+ * per-address rate limits nor lockout (a test sends far more requests from one address than a
+ * person would): the tests of those turn them on.
+ */
 export function testConfig(env: Record<string, string> = {}): Config {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-test-'))
   return loadConfig(
@@ -23,6 +27,10 @@ export function testConfig(env: Record<string, string> = {}): Config {
       PURGE_INTERVAL: '0',
       KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
       KEY_FILE: join(dir, 'kek'),
+      RATE_LIMIT_TOKEN: '0',
+      RATE_LIMIT_SIGNUP: '0',
+      RATE_LIMIT_PASSWORD: '0',
+      LOCKOUT_THRESHOLD: '0',
       ...env,
     },
     dir,

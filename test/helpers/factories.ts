@@ -69,3 +69,27 @@ export function makeAdminConsole(app: App): Promise<TestClient> {
 export async function adminToken(app: App, console: TestClient, admin: { email: string; password: string }): Promise<string> {
   return (await signIn(app, console, admin, { scope: 'admin' })).access_token
 }
+
+/** Sets a sign-in name's failed-password count and lock (stores/lockouts.ts), as failures would have. */
+export async function setLockout(
+  db: { query(sql: string, params?: unknown[]): Promise<unknown[]> },
+  email: string,
+  failures: number,
+  lockedUntil: Date | null,
+  windowStart = new Date(),
+) {
+  await db.query(
+    `INSERT INTO login_failures (key, count, window_start, locked_until) VALUES (encode(sha256(convert_to($1, 'UTF8')), 'hex'), $2, $3, $4)
+     ON CONFLICT (key) DO UPDATE SET count = $2, window_start = $3, locked_until = $4`,
+    [email, failures, windowStart, lockedUntil],
+  )
+}
+
+/** A sign-in name's row in login_failures, or undefined. */
+export async function lockoutRow(db: { query<T>(sql: string, params?: unknown[]): Promise<T[]> }, email: string) {
+  const [row] = await db.query<{ count: number; locked_until: Date | null }>(
+    `SELECT count, locked_until FROM login_failures WHERE key = encode(sha256(convert_to($1, 'UTF8')), 'hex')`,
+    [email],
+  )
+  return row
+}

@@ -89,8 +89,13 @@ export interface SpawnOptions {
 
 /** Starts `node ...args`; killed by PID at teardown if it is still running then. */
 export function spawnNode(t: Teardown, args: string[], opts: SpawnOptions): Child {
-  const name = opts.name ?? args.at(-1) ?? 'node'
-  const child = spawn(process.execPath, args, {
+  return spawnProgram(t, process.execPath, args, { name: args.at(-1) ?? 'node', ...opts })
+}
+
+/** Starts any program (a redis-server, say) the same way. */
+export function spawnProgram(t: Teardown, file: string, args: string[], opts: SpawnOptions): Child {
+  const name = opts.name ?? file
+  const child = spawn(file, args, {
     cwd: opts.cwd,
     env: { ...cleanEnv(), TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.json'), ...opts.env },
     stdio: [opts.stdin === 'pipe' || opts.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],

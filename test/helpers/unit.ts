@@ -6,9 +6,11 @@
 import { generateKeyPair, type KeyObject, sign } from 'node:crypto'
 import { promisify } from 'node:util'
 import type { Test } from 'tap'
+import type { PasswordCheckDeps } from '../../src/accounts/password-check.js'
 import type { AuditEvent, AuditTrail, RequestMeta } from '../../src/audit/trail.js'
 import type { Config } from '../../src/config/index.js'
 import type { KeyRing, SigningKey, VerificationKey } from '../../src/keys/keyring.js'
+import { createMetrics } from '../../src/metrics/registry.js'
 import { OAuthError } from '../../src/oauth/errors.js'
 import type { PasswordGrantDeps } from '../../src/oauth/grants/password.js'
 import type { RefreshTokenGrantDeps } from '../../src/oauth/grants/refresh_token.js'
@@ -16,7 +18,9 @@ import type { TokenServiceDeps } from '../../src/oauth/tokens/service.js'
 import type { Client } from '../../src/stores/clients.js'
 import type { Family, SignableFamily } from '../../src/stores/families.js'
 import type { KeyState } from '../../src/stores/keys.js'
+import type { LockoutStore } from '../../src/stores/lockouts.js'
 import type { User } from '../../src/stores/users.js'
+import type { FrozenClock } from './clock.js'
 
 export const ISSUER = 'https://tessera.test'
 export const meta: RequestMeta = { ip: '203.0.113.7', userAgent: 'unit-test/1.0' }
@@ -143,6 +147,8 @@ export type UnitUsers = PasswordGrantDeps['users'] & RefreshTokenGrantDeps['user
 
 export interface MemoryUsers extends UnitUsers {
   rows: Map<string, User>
+  /** The lockout state findForSignIn reads with the account, when a test gives one. */
+  lockouts?: MemoryLockouts
   add(u: Pick<User, 'id' | 'email' | 'passwordHash'> & Partial<User>): User
   lookups: string[]
   rehashed: { id: string; passwordHash: string }[]
@@ -155,14 +161,19 @@ export function memoryUsers(): MemoryUsers {
     lookups: [],
     rehashed: [],
     add(u) {
-      const user: User = { name: null, role: 'user', disabledAt: null, failedLogins: 0, lockedUntil: null, createdAt: new Date(0), ...u }
+      const user: User = { name: null, role: 'user', disabledAt: null, createdAt: new Date(0), ...u }
       rows.set(user.id, user)
       return user
     },
-    async findByEmail(email) {
+    async findForSignIn(email, key, now) {
       store.lookups.push(email)
       const user = [...rows.values()].find((u) => u.email === email)
-      return user ? { ...user } : null
+      const lock = store.lockouts?.rows.get(key)
+      return {
+        user: user ? { ...user } : null,
+        failures: lock?.failures ?? 0,
+        lockedUntil: lock?.lockedUntil && lock.lockedUntil > now ? lock.lockedUntil : null,
+      }
     },
     async findById(id) {
       if (!UUID.test(id)) return null
@@ -176,6 +187,45 @@ export function memoryUsers(): MemoryUsers {
     },
   }
   return store
+}
+
+/** The lockout store the password check takes, in memory, with the same counting rule. */
+export interface MemoryLockouts extends Pick<LockoutStore, 'fail' | 'clear' | 'state'> {
+  rows: Map<string, { failures: number; windowStart: Date; lockedUntil: Date | null }>
+}
+
+export function memoryLockouts(): MemoryLockouts {
+  const rows: MemoryLockouts['rows'] = new Map()
+  return {
+    rows,
+    async fail(key, now, p) {
+      const row = rows.get(key)
+      const fresh = !row || row.windowStart.getTime() <= now.getTime() - p.window * 1000 || (row.lockedUntil !== null && row.lockedUntil <= now)
+      const failures = fresh ? 1 : row.failures + 1
+      const until = new Date(now.getTime() + p.duration * 1000)
+      const lockedUntil = failures >= p.threshold ? until : row?.lockedUntil && row.lockedUntil > now ? row.lockedUntil : null
+      rows.set(key, { failures, windowStart: fresh ? now : row.windowStart, lockedUntil })
+      return { failures, lockedUntil, lockedNow: lockedUntil === until }
+    },
+    async clear(key) {
+      rows.delete(key)
+    },
+    async state(key) {
+      const row = rows.get(key)
+      return { failures: row?.failures ?? 0, lockedUntil: row?.lockedUntil ?? null }
+    },
+  }
+}
+
+/** A password check with lockout off (as the grant tests need), or on, over memory. */
+export function passwordCheck(clock: FrozenClock, audit: AuditTrail, lockouts: MemoryLockouts = memoryLockouts(), threshold = 0): PasswordCheckDeps {
+  return {
+    config: { lockoutThreshold: threshold, lockoutWindow: 900, lockoutDuration: 900 },
+    lockouts,
+    audit,
+    metrics: createMetrics(),
+    clock,
+  }
 }
 
 /** Exactly the family-store methods the token service and the grants declare they take. */

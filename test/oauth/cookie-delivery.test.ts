@@ -30,15 +30,17 @@ eachLeg(t, async (t, leg) => {
 
   t.test('refresh and revoke read the cookie when the body has no token', async (t) => {
     const first = cookieValue((await token(app, spa, { grant_type: 'password', username: user.email, password: user.password })).headers['set-cookie']).value!
-    const refreshed = await token(app, spa, { grant_type: 'refresh_token' }, { cookie: `refresh_token=${first}` })
+    // From a page of the issuer's origin, as the browser says (test/security/cookie-origin.test.ts).
+    const origin = new URL(app.config.issuer).origin
+    const refreshed = await token(app, spa, { grant_type: 'refresh_token' }, { cookie: `refresh_token=${first}`, origin })
     t.equal(refreshed.statusCode, 200)
     const second = cookieValue(refreshed.headers['set-cookie']).value!
     t.not(second, first, 'rotated')
     t.notOk('refresh_token' in refreshed.json())
-    const revoked = await post(app, '/revoke', spa, {}, { cookie: `refresh_token=${second}` })
+    const revoked = await post(app, '/revoke', spa, {}, { cookie: `refresh_token=${second}`, origin })
     t.equal(revoked.statusCode, 200)
     t.match(cookieValue(revoked.headers['set-cookie']).line, /Expires=Thu, 01 Jan 1970|Max-Age=0/, 'the cookie is cleared')
-    const after = await token(app, spa, { grant_type: 'refresh_token' }, { cookie: `refresh_token=${second}` })
+    const after = await token(app, spa, { grant_type: 'refresh_token' }, { cookie: `refresh_token=${second}`, origin })
     t.equal(after.json().error, 'invalid_grant')
   })
 

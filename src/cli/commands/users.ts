@@ -1,7 +1,7 @@
 // `tessera users create|list|disable|enable|unlock`: accounts through the same services as sign-up
 // (POST /users) and the admin API (/admin/users).
-import { adminUserView, createAccount, userView } from '../../accounts/accounts.js'
-import { changeUser, findUserByEmail, listUsers, type UserChange } from '../../accounts/admin.js'
+import { createAccount, userView } from '../../accounts/accounts.js'
+import { type AdminUser, changeUser, findUserByEmail, listUsers, type UserChange } from '../../accounts/admin.js'
 import type { Role } from '../../stores/users.js'
 import { bool, type Runner, str } from '../command.js'
 import { clean, date, fields, table } from '../output.js'
@@ -34,7 +34,6 @@ export const createUser: Runner = async ({ stores, audit, stdin }, flags) => {
 /** The operator acts: no Tessera user, no request. */
 const OPERATOR = { userId: null, meta: { ip: null, userAgent: null }, via: 'cli' } as const
 
-type AdminUser = ReturnType<typeof adminUserView>
 const state = (u: AdminUser, now: number) => (u.disabled ? 'disabled' : u.locked_until && Date.parse(u.locked_until) > now ? 'locked' : 'active')
 
 export const listAllUsers: Runner = async ({ stores, clock }, flags) => {
@@ -42,7 +41,7 @@ export const listAllUsers: Runner = async ({ stores, clock }, flags) => {
   const items: AdminUser[] = []
   let cursor: string | undefined
   do {
-    const p = await listUsers({ users: stores.users }, { email: str(flags, 'email'), cursor, limit: 200 })
+    const p = await listUsers({ users: stores.users, lockouts: stores.lockouts, clock }, { email: str(flags, 'email'), cursor, limit: 200 })
     items.push(...p.items)
     cursor = p.next_cursor ?? undefined
   } while (cursor)
@@ -62,8 +61,8 @@ const change =
   (what: UserChange, done: string): Runner =>
   async ({ stores, audit, clock }, flags) => {
     const user = await findUserByEmail({ users: stores.users }, str(flags, '_')!)
-    const after = await changeUser({ users: stores.users, families: stores.families, audit, clock }, user.id, what, OPERATOR)
-    return { json: adminUserView(after), text: `${done} ${clean(after.email)}.` }
+    const after = await changeUser({ users: stores.users, families: stores.families, lockouts: stores.lockouts, audit, clock }, user.id, what, OPERATOR)
+    return { json: after, text: `${done} ${clean(after.email)}.` }
   }
 
 export const disableUser = change({ disabled: true }, 'Disabled (and signed out of every session)')

@@ -1,5 +1,6 @@
 // The grant registry: grant_type → handler. The token route looks handlers up here, the
 // discovery metadata lists what is here, and client registration accepts only these.
+import type { PasswordCheckDeps } from '../../accounts/password-check.js'
 import type { AuditTrail } from '../../audit/trail.js'
 import type { Config } from '../../config/index.js'
 import type { KeyRing } from '../../keys/keyring.js'
@@ -15,6 +16,8 @@ export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials'] a
 
 export interface GrantDeps {
   config: Config
+  /** The password check and its lockout. */
+  check: PasswordCheckDeps
   /** The store methods the grants use, and nothing more. */
   stores: {
     users: PasswordGrantDeps['users'] & RefreshTokenGrantDeps['users']
@@ -28,10 +31,10 @@ export interface GrantDeps {
 
 export type GrantRegistry = ReadonlyMap<string, GrantHandler>
 
-export function createGrants({ config, stores, tokens, keys, audit, clock }: GrantDeps): GrantRegistry {
+export function createGrants({ config, check, stores, tokens, keys, audit, clock }: GrantDeps): GrantRegistry {
   const { users, families } = stores
   const handlers = [
-    passwordGrant({ users, families, tokens, audit, clock }),
+    passwordGrant({ users, families, tokens, check, audit, clock }),
     refreshTokenGrant({ config, keys, users, families, tokens, audit, clock }),
     clientCredentialsGrant({ config, tokens }),
   ]

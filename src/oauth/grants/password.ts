@@ -3,11 +3,12 @@
 // paid for with the same argon2 work (docs/endpoints.md#password-grant).
 import Type from 'typebox'
 import { normaliseEmail } from '../../accounts/accounts.js'
-import { checkPassword } from '../../accounts/password-check.js'
+import { checkPassword, type PasswordCheckDeps } from '../../accounts/password-check.js'
 import { hashPassword, needsRehash } from '../../accounts/passwords.js'
 import type { AuditTrail } from '../../audit/trail.js'
 import type { Clock } from '../../lib/clock.js'
 import type { FamilyStore } from '../../stores/families.js'
+import { lockoutKey } from '../../stores/lockouts.js'
 import type { UserStore } from '../../stores/users.js'
 import { InvalidGrant } from '../errors.js'
 import { ScopeParam } from '../params.js'
@@ -23,23 +24,28 @@ export const PasswordParams = Type.Object({
 })
 
 export interface PasswordGrantDeps {
-  users: Pick<UserStore, 'findByEmail' | 'setPasswordHash'>
+  users: Pick<UserStore, 'findForSignIn' | 'setPasswordHash'>
   families: Pick<FamilyStore, 'revokeAllOfUser'>
   tokens: Pick<TokenService, 'startFamily' | 'access'>
+  /** The password check and its lockout (accounts/password-check.ts). */
+  check: PasswordCheckDeps
   audit: AuditTrail
   clock: Clock
 }
 
-export function passwordGrant({ users, families, tokens, audit, clock }: PasswordGrantDeps) {
+export function passwordGrant({ users, families, tokens, check, audit, clock }: PasswordGrantDeps) {
   return defineGrant({
     grantType: 'password',
     params: PasswordParams,
     async handle(params, { client, meta }) {
       const requested = parseScope(params.scope)
       const granted = grantScope(requested, client.scopes)
-      const user = await users.findByEmail(normaliseEmail(params.username))
+      const email = normaliseEmail(params.username)
+      // The account and the name's lockout, in one round trip.
+      const { user, lockedUntil, failures } = await users.findForSignIn(email, lockoutKey(email), new Date(clock.now()))
       // Always verified, against a dummy hash when there is no such user (no timing oracle).
-      if (!(await checkPassword(audit, { user, password: params.password, via: 'password_grant', clientId: client.id, meta })) || !user) {
+      const lock = { lockedUntil, failures }
+      if (!(await checkPassword(check, { email, user, lock, password: params.password, via: 'password_grant', clientId: client.id, meta })) || !user) {
         throw new InvalidGrant('Invalid email or password.').because(user ? 'wrong password' : 'no such account')
       }
       if (user.disabledAt) {

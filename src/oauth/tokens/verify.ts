@@ -71,11 +71,24 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/
 /** Claims every Tessera token carries as strings. */
 const STRING_CLAIMS = ['sub', 'jti', 'client_id'] as const
 
+/**
+ * A segment's bytes, only when the segment is their one canonical base64url spelling (RFC 7515
+ * §2, RFC 4648 §3.5): the last character's unused low bits zero, and no length a base64url
+ * string cannot have. A lenient decoder takes up to 15 other strings for the same signature,
+ * and so for the same token; re-encoding and comparing refuses every one of them.
+ */
+function canonicalBytes(segment: string): Buffer {
+  const bytes = Buffer.from(segment, 'base64url')
+  if (bytes.toString('base64url') !== segment) throw new TokenRejected('malformed token')
+  return bytes
+}
+
 /** A JWS segment decoded as a JSON object (RFC 7515 §5.2 steps 2–4), or the token is malformed. */
 function jsonSegment(segment: string): Record<string, unknown> {
+  const bytes = canonicalBytes(segment)
   let value: unknown
   try {
-    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'))
+    value = JSON.parse(bytes.toString('utf8'))
   } catch {
     throw new TokenRejected('malformed token')
   }
@@ -89,6 +102,7 @@ export function verifyToken(token: string, kinds: TokenKind[], opts: VerifyOptio
   const parts = token.split('.')
   if (parts.length !== 3 || !parts.every((p) => BASE64URL.test(p))) throw new TokenRejected('malformed token')
   const [h, p, s] = parts as [string, string, string]
+  const signature = canonicalBytes(s)
 
   const header = jsonSegment(h)
   for (const name of FORBIDDEN_HEADERS) if (name in header) throw new TokenRejected(`header ${name} is not accepted`)
@@ -102,7 +116,7 @@ export function verifyToken(token: string, kinds: TokenKind[], opts: VerifyOptio
   // RSASSA-PKCS1-v1_5 with SHA-256 over the ASCII of `header.payload` (RFC 7515 §5.2 step 8).
   let valid: boolean
   try {
-    valid = rsaVerify('sha256', Buffer.from(`${h}.${p}`), key.key, Buffer.from(s, 'base64url'))
+    valid = rsaVerify('sha256', Buffer.from(`${h}.${p}`), key.key, signature)
   } catch {
     valid = false
   }

@@ -12,10 +12,16 @@ import { withErrors } from '../../schemas/errors.js'
 import { PasswordChangeBody, ProfilePatch, ProfileView, SessionView } from '../../schemas/users.js'
 
 const me: FastifyPluginAsyncTypebox = async (app) => {
+  // Personal data: no browser or shared cache keeps any of these answers, errors included
+  // (RFC 9111 §5.2.2.5). Added before the bearer hook, so that its 401s carry it too.
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    reply.header('cache-control', 'no-store')
+    done(null, payload)
+  })
   await app.register(bearer)
   const { stores, audit, clock } = app
   const security = [{ bearer: [] }]
-  const deps = { users: stores.users, families: stores.families, audit, clock }
+  const deps = { users: stores.users, families: stores.families, lockouts: stores.lockouts, check: app.passwordCheck, audit, clock }
 
   /** The account the token speaks for: a token of a client (client_credentials) has none. */
   const owner = async (req: { token: { sub: string } }) => {

@@ -19,19 +19,28 @@ const passwordReset: FastifyPluginAsyncTypebox = async (app) => {
     await Promise.all(pending)
   })
 
-  app.post('/password/forgot', { schema: { body: ForgotBody, response: withErrors({ 202: Type.Object({ message: Type.String() }) }) } }, async (req, reply) => {
-    const meta = requestMeta(req)
-    const work = requestReset(deps, req.body.email, meta)
-      .catch((err: unknown) => req.log.error({ err }, 'password reset: the link could not be sent'))
-      .finally(() => pending.delete(work))
-    pending.add(work)
-    return reply.code(202).send(ACCEPTED)
-  })
+  const limited = app.limits.route(config.rateLimitPassword)
+  app.post(
+    '/password/forgot',
+    { ...limited, schema: { body: ForgotBody, response: withErrors({ 202: Type.Object({ message: Type.String() }) }) } },
+    async (req, reply) => {
+      const meta = requestMeta(req)
+      const work = requestReset(deps, req.body.email, meta)
+        .catch((err: unknown) => req.log.error({ err }, 'password reset: the link could not be sent'))
+        .finally(() => pending.delete(work))
+      pending.add(work)
+      return reply.code(202).send(ACCEPTED)
+    },
+  )
 
-  app.post('/password/reset', { schema: { body: ResetBody, response: withErrors({ 200: Type.Object({ message: Type.String() }) }) } }, async (req) => {
-    await resetPassword(deps, req.body.token, req.body.password, requestMeta(req))
-    return { message: 'Your password is changed, and every session of the account is signed out: sign in again.' }
-  })
+  app.post(
+    '/password/reset',
+    { ...limited, schema: { body: ResetBody, response: withErrors({ 200: Type.Object({ message: Type.String() }) }) } },
+    async (req) => {
+      await resetPassword(deps, req.body.token, req.body.password, requestMeta(req))
+      return { message: 'Your password is changed, and every session of the account is signed out: sign in again.' }
+    },
+  )
 }
 
 export default passwordReset

@@ -7,7 +7,8 @@ import { withErrors } from '../../schemas/errors.js'
 import { SignUpBody, UserView } from '../../schemas/users.js'
 
 const signUp: FastifyPluginAsyncTypebox = async (app) => {
-  app.post('/users', { schema: { body: SignUpBody, response: withErrors({ 201: UserView }) } }, async (req, reply) => {
+  const options = { schema: { body: SignUpBody, response: withErrors({ 201: UserView }) }, ...app.limits.route(app.config.rateLimitSignup) }
+  app.post('/users', options, async (req, reply) => {
     if (app.config.registration !== 'open') throw new Forbidden('Registration is closed.')
     const user = await createAccount(app.stores.users, req.body)
     await app.audit.record({ type: 'user.created', actorId: user.id, subjectId: user.id, ...requestMeta(req) })

@@ -1,14 +1,13 @@
 // /admin/users (docs/endpoints.md#admin-users): list, one user, and changes to one.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { adminUserView } from '../../accounts/accounts.js'
-import { changeUser, findUser, listUsers } from '../../accounts/admin.js'
+import { changeUser, findUser, listUsers, viewUser } from '../../accounts/admin.js'
 import { requestMeta } from '../../http/request-meta.js'
 import { AdminUserView, IdParams, limitOf, page, UserPatch, UserQuery } from '../../schemas/admin.js'
 import { withErrors } from '../../schemas/errors.js'
 
 const users: FastifyPluginAsyncTypebox = async (app) => {
   const { stores, audit, clock } = app
-  const deps = { users: stores.users, families: stores.families, audit, clock }
+  const deps = { users: stores.users, families: stores.families, lockouts: stores.lockouts, audit, clock }
   const security = [{ bearer: [] }]
 
   app.get('/users', { schema: { security, querystring: UserQuery, response: withErrors({ 200: page(AdminUserView) }) } }, async (req) => {
@@ -23,12 +22,11 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/users/:id', { schema: { security, params: IdParams, response: withErrors({ 200: AdminUserView }) } }, async (req) =>
-    adminUserView(await findUser(deps, req.params.id)),
+    viewUser(deps, await findUser(deps, req.params.id)),
   )
 
   app.patch('/users/:id', { schema: { security, params: IdParams, body: UserPatch, response: withErrors({ 200: AdminUserView }) } }, async (req) => {
-    const user = await changeUser(deps, req.params.id, req.body, { userId: req.token.sub, meta: requestMeta(req), via: 'api' })
-    return adminUserView(user)
+    return changeUser(deps, req.params.id, req.body, { userId: req.token.sub, meta: requestMeta(req), via: 'api' })
   })
 }
 

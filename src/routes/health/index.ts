@@ -14,7 +14,14 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
     return { status: 'ok' as const }
   })
 
-  const Ready = Type.Object({ status: Type.Literal('ok'), database: Type.String(), active_kid: Type.String() })
+  const Ready = Type.Object({
+    status: Type.Literal('ok'),
+    database: Type.String(),
+    active_kid: Type.String(),
+    rate_limits: Type.Union([Type.Literal('local'), Type.Literal('shared'), Type.Literal('unavailable')], {
+      description: 'Where the per-address counters are: this process, Redis, or nowhere while Redis is down (then they are not enforced).',
+    }),
+  })
   app.get('/readyz', { ...quiet, schema: { response: withErrors({ 200: Ready }) } }, async (req, reply) => {
     reply.header('cache-control', 'no-store')
     if (!app.keys.ready) throw new Unavailable('No active signing key is loaded.')
@@ -24,7 +31,8 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
       req.log.warn({ err }, 'readiness: database unreachable')
       throw new Unavailable('The database is unreachable.')
     }
-    return { status: 'ok' as const, database: app.db.kind, active_kid: app.keys.signer.kid }
+    // Serving without Redis is degraded, not unready: the limits fail open, and this says so.
+    return { status: 'ok' as const, database: app.db.kind, active_kid: app.keys.signer.kid, rate_limits: app.limits.status() }
   })
 }
 

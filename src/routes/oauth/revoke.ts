@@ -14,11 +14,12 @@ import { RevokeRequest } from '../../schemas/oauth.js'
 
 const revoke: FastifyPluginAsyncTypebox = async (app) => {
   const { stores, keys, config, clock, audit } = app
-  const cookies = refreshCookie(config.issuer)
+  const cookies = refreshCookie(config.issuer, config.corsOrigins)
 
   app.post(
     '/revoke',
     {
+      ...app.limits.route(config.rateLimitToken),
       schema: {
         body: RevokeRequest,
         response: withErrors({ 200: Type.Unsafe<undefined>({ description: 'Revoked, or not a token of ours: no body (RFC 7009 §2.2).' }) }),
@@ -29,6 +30,9 @@ const revoke: FastifyPluginAsyncTypebox = async (app) => {
       const { client } = await authenticateClient(stores.clients, req.headers.authorization, params)
       const token = params.token ?? (client.cookieDelivery ? cookies.read(req) : undefined)
       if (!token) throw new InvalidRequest('token is required.')
+      // A revocation that only the browser's cookie authenticates: from our own pages only
+      // (before the cookie is cleared: a foreign page may not sign the user out either).
+      if (!params.token && client.public) cookies.assertTrustedOrigin(req)
       if (client.cookieDelivery) cookies.clear(reply)
       const verified = readToken(token, ['access', 'refresh'], { keys, issuer: config.issuer, now: epochSeconds(clock) })
       if (verified) await revokeToken({ families: stores.families, revocations: stores.revocations, audit, clock }, verified, client, requestMeta(req))

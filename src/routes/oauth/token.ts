@@ -11,13 +11,14 @@ import { TokenRequest, TokenResponse } from '../../schemas/oauth.js'
 
 const token: FastifyPluginAsyncTypebox = async (app) => {
   const { grants, stores, config } = app
-  const cookies = refreshCookie(config.issuer)
+  const cookies = refreshCookie(config.issuer, config.corsOrigins)
   const checkers = new Map([...grants.values()].map((g): [GrantHandler, ReturnType<typeof paramsChecker>] => [g, paramsChecker(g.params)]))
 
   app.post(
     '/token',
     {
       schema: { body: TokenRequest, response: withErrors({ 200: TokenResponse }) },
+      ...app.limits.route(config.rateLimitToken),
     },
     async (req, reply) => {
       const params = req.body as Record<string, string>
@@ -26,7 +27,12 @@ const token: FastifyPluginAsyncTypebox = async (app) => {
       const grant = grants.get(params.grant_type)
       if (!grant) throw new UnsupportedGrantType(`Unsupported grant_type "${params.grant_type.slice(0, 64)}".`)
       if (!client.grantTypes.includes(grant.grantType)) throw new UnauthorizedClient(`This client may not use the ${grant.grantType} grant.`)
-      const issued = await grant.handle(checkers.get(grant)!(params), { client, meta: requestMeta(req), cookieRefreshToken: cookies.read(req) })
+      const cookieRefreshToken = cookies.read(req)
+      // A refresh that only the browser's cookie authenticates: from our own pages only.
+      if (grant.grantType === 'refresh_token' && client.public && client.cookieDelivery && !params.refresh_token && cookieRefreshToken) {
+        cookies.assertTrustedOrigin(req)
+      }
+      const issued = await grant.handle(checkers.get(grant)!(params), { client, meta: requestMeta(req), cookieRefreshToken })
 
       // RFC 6749 §5.1. The family is started either way (it is the session); its refresh token
       // goes only to clients allowed to refresh, and to a browser client in an HttpOnly cookie.

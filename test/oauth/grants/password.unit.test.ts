@@ -19,6 +19,7 @@ import {
   memoryFamilies,
   memoryUsers,
   meta,
+  passwordCheck,
   rejectsOAuth,
   rsaKeys,
   unitConfig,
@@ -42,7 +43,7 @@ function setup() {
   const audit = auditLog()
   const config = unitConfig()
   const tokens = tokenService({ config, keys, clock, families })
-  const grant = passwordGrant({ users, families, tokens, audit, clock })
+  const grant = passwordGrant({ users, families, tokens, check: passwordCheck(clock, audit), audit, clock })
   const addUser = (email: string, over: { passwordHash?: string; role?: Role; disabledAt?: Date | null } = {}) =>
     users.add({ id: randomUUID(), email, passwordHash: over.passwordHash ?? currentHash, role: over.role ?? 'user', disabledAt: over.disabledAt ?? null })
   const signIn = (username: string, password: string, scope?: string) =>

@@ -5,7 +5,7 @@ import { loadConfig } from '../../../src/config/index.js'
 import { createGrants, GRANT_TYPES, type GrantDeps } from '../../../src/oauth/grants/index.js'
 import { tokenService } from '../../../src/oauth/tokens/service.js'
 import { frozenClock } from '../../helpers/clock.js'
-import { auditLog, ISSUER, MemoryKeyRing, makeClient, memoryFamilies, memoryUsers, meta, rsaKeys } from '../../helpers/unit.js'
+import { auditLog, ISSUER, MemoryKeyRing, makeClient, memoryFamilies, memoryUsers, meta, passwordCheck, rsaKeys } from '../../helpers/unit.js'
 
 const [key] = await rsaKeys(1)
 const clock = frozenClock()
@@ -17,7 +17,8 @@ const families = memoryFamilies(users)
 // GrantDeps asks for the whole stores; the grants take only the methods the fakes have.
 const stores: GrantDeps['stores'] = { users, families }
 const tokens = tokenService({ config, keys, clock, families })
-const grants = createGrants({ config, stores, tokens, keys, audit: auditLog(), clock })
+const audit = auditLog()
+const grants = createGrants({ config, check: passwordCheck(clock, audit), stores, tokens, keys, audit, clock })
 
 t.test('the registry holds exactly GRANT_TYPES, in order', async (t) => {
   t.same([...grants.keys()], [...GRANT_TYPES])
