@@ -111,7 +111,8 @@ export async function buildApp(opts: AppOptions) {
     reply.header('x-request-id', req.id).header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer')
     if (hsts) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains')
     if (closing) return done(new Unavailable('The server is shutting down; retry on another instance.'))
-    if (req.headers.host === undefined && req.raw.httpVersion === '1.1') return done(new InvalidRequest('An HTTP/1.1 request needs a Host header (RFC 9112 §3.2).'))
+    if (req.headers.host === undefined && req.raw.httpVersion === '1.1')
+      return done(new InvalidRequest('An HTTP/1.1 request needs a Host header (RFC 9112 §3.2).'))
     done()
   })
   app.addHook('onSend', (_req, reply, payload, done) => {

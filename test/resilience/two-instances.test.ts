@@ -10,7 +10,7 @@ import t, { type Test } from 'tap'
 import { tessera } from '../helpers/cli.js'
 import { createPostgresDatabase } from '../helpers/db.js'
 import { readyJwks, type Server, scratch, serverCommand, startServer } from '../helpers/process.js'
-import { type Answer, call, createClient, createUser, migrateDatabase, type RemoteClient, type RemoteUser } from '../helpers/remote.js'
+import { type Answer, call, createClient, createUser, migrateDatabase, type RemoteUser } from '../helpers/remote.js'
 
 t.comment(`server under test: ${serverCommand().what}`)
 t.setTimeout(120_000)

@@ -59,7 +59,10 @@ t.test('an HTTP/1.1 request without Host: 400 in the JSON shape, not Node’s em
     new Promise<string>((resolve, reject) => {
       const chunks: Buffer[] = []
       const socket = connect({ port, host: '127.0.0.1' }, () => socket.end(request))
-      socket.on('data', (c) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks).toString())).on('error', reject)
+      socket
+        .on('data', (c) => chunks.push(c))
+        .on('end', () => resolve(Buffer.concat(chunks).toString()))
+        .on('error', reject)
     })
   const [head, body] = (await ask('GET /.well-known/jwks.json HTTP/1.1\r\nConnection: close\r\n\r\n')).split('\r\n\r\n')
   t.match(head, /^HTTP\/1\.1 400 /, '400 (RFC 9112 §3.2)')
