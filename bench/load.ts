@@ -3,7 +3,19 @@
 import http from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import autocannon, { type Request } from 'autocannon'
-import type { LoadResult, LoadSpec, RefreshResult, RefreshSpec, Reply, RunResult, StormResult, StormSpec, Task } from './lib/protocol.js'
+import type {
+  BodiesResult,
+  BodiesSpec,
+  LoadResult,
+  LoadSpec,
+  RefreshResult,
+  RefreshSpec,
+  Reply,
+  RunResult,
+  StormResult,
+  StormSpec,
+  Task,
+} from './lib/protocol.js'
 import { percentile } from './lib/stats.js'
 
 /** However slow the endpoint, the warm-up ends after this many seconds. */
@@ -181,6 +193,29 @@ async function refresh(spec: RefreshSpec): Promise<RefreshResult> {
   return { ...result, ...(sample !== undefined ? { sample } : {}), pool: back, discarded: spec.pool.length - back.length, exhausted }
 }
 
+/** Single-use bodies (authorization codes): each request sends the next, none twice. */
+async function bodies(spec: BodiesSpec): Promise<BodiesResult> {
+  let next = 0
+  let exhausted = 0
+  let sample: string | undefined
+  const request: Request = {
+    method: 'POST',
+    path: spec.path,
+    setupRequest: (req) => {
+      const body = spec.bodies[next]
+      if (body === undefined) exhausted++
+      else next++
+      return { ...req, body: body ?? 'exhausted' }
+    },
+    onResponse: (status, body) => {
+      if (status === 200) sample ??= body
+    },
+  }
+  const { bodies: _all, ...load } = spec
+  const result = await cannon(load, [request])
+  return { ...result, ...(sample !== undefined ? { sample } : {}), used: next, exhausted }
+}
+
 /**
  * An open-loop probe: `rate` GETs a second for `runs` windows of `seconds`, each timed from its
  * own send whatever the server is doing (no coordinated omission), split into windows by send time.
@@ -230,7 +265,7 @@ async function storm(spec: StormSpec): Promise<StormResult> {
   return { storm: stormResult, probe: await probing }
 }
 
-function perform(task: Task): Promise<LoadResult | RefreshResult | StormResult> {
+function perform(task: Task): Promise<LoadResult | RefreshResult | StormResult | BodiesResult> {
   switch (task.kind) {
     case 'load':
       return cannon(task.spec)
@@ -238,6 +273,8 @@ function perform(task: Task): Promise<LoadResult | RefreshResult | StormResult> 
       return refresh(task.spec)
     case 'storm':
       return storm(task.spec)
+    case 'bodies':
+      return bodies(task.spec)
   }
 }
 

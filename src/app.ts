@@ -20,6 +20,7 @@ import rateLimits from './plugins/rate-limit.js'
 import services from './plugins/services.js'
 import account from './routes/account/index.js'
 import admin from './routes/admin/index.js'
+import browser from './routes/browser/index.js'
 import discovery from './routes/discovery/index.js'
 import health from './routes/health/index.js'
 import oauth from './routes/oauth/index.js'
@@ -142,6 +143,7 @@ export async function buildApp(opts: AppOptions) {
   await app.register(oauth)
   await app.register(account)
   await app.register(admin, { prefix: '/admin' })
+  await app.register(browser)
   return app
 }
 

@@ -17,6 +17,7 @@ export const STEPS = [
   'introspect',
   'password',
   'refresh',
+  'authorization_code',
   'storm',
   'growth',
 ] as const

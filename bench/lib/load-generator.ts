@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { LOAD_CORE, ROOT } from './context.js'
 import { exited, spawnPinned, stop } from './proc.js'
-import type { LoadResult, LoadSpec, RefreshResult, Reply, StormResult, StormSpec, Task } from './protocol.js'
+import type { BodiesResult, LoadResult, LoadSpec, RefreshResult, Reply, StormResult, StormSpec, Task } from './protocol.js'
 import { track } from './tracked.js'
 
 export class LoadGenerator {
@@ -44,6 +44,11 @@ export class LoadGenerator {
 
   refresh(spec: Omit<LoadSpec, 'body'>, pool: string[]): Promise<RefreshResult> {
     return this.#send({ id: this.#next++, kind: 'refresh', spec: { ...spec, pool } })
+  }
+
+  /** Each body sent once (single-use credentials such as authorization codes). */
+  bodies(spec: Omit<LoadSpec, 'body'>, bodies: string[]): Promise<BodiesResult> {
+    return this.#send({ id: this.#next++, kind: 'bodies', spec: { ...spec, bodies } })
   }
 
   storm(spec: StormSpec): Promise<StormResult> {

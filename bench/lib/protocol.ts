@@ -26,6 +26,14 @@ export interface RefreshSpec extends Omit<LoadSpec, 'body'> {
   pool: string[]
 }
 
+/**
+ * A load of single-use bodies (authorization codes): every request sends the next one, none is
+ * sent twice; a request with none left sends `exhausted` (a visible non-2xx).
+ */
+export interface BodiesSpec extends Omit<LoadSpec, 'body'> {
+  bodies: string[]
+}
+
 /** The event-loop storm: `storm` (password sign-ins) runs while an open-loop probe times `path`. */
 export interface StormSpec {
   storm: LoadSpec
@@ -37,6 +45,7 @@ export type Task =
   | { id: number; kind: 'load'; spec: LoadSpec }
   | { id: number; kind: 'refresh'; spec: RefreshSpec }
   | { id: number; kind: 'storm'; spec: StormSpec }
+  | { id: number; kind: 'bodies'; spec: BodiesSpec }
 
 /** One measured window. Latencies are of 2xx answers, in milliseconds (exact, not histogram-bucketed). */
 export interface RunResult {
@@ -75,9 +84,16 @@ export interface RefreshResult extends LoadResult {
   exhausted: number
 }
 
+export interface BodiesResult extends LoadResult {
+  /** Bodies sent (warm-up and stop included). */
+  used: number
+  /** Requests sent with no body left (0 whenever there were enough). */
+  exhausted: number
+}
+
 export interface StormResult {
   storm: LoadResult
   probe: RunResult[]
 }
 
-export type Reply = { id: number; ok: true; result: LoadResult | RefreshResult | StormResult } | { id: number; ok: false; error: string }
+export type Reply = { id: number; ok: true; result: LoadResult | RefreshResult | StormResult | BodiesResult } | { id: number; ok: false; error: string }

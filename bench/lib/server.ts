@@ -42,6 +42,7 @@ export async function startTessera(
     RATE_LIMIT_TOKEN: '0',
     RATE_LIMIT_SIGNUP: '0',
     RATE_LIMIT_PASSWORD: '0',
+    RATE_LIMIT_SIGNIN: '0',
     ...opts.env,
   }
   const nodeArgs = [

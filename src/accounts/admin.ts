@@ -6,6 +6,7 @@ import type { Clock } from '../lib/clock.js'
 import { creationCursor, page } from '../lib/cursor.js'
 import { isUuid } from '../lib/ids.js'
 import { Conflict, NotFound } from '../oauth/errors.js'
+import type { BrowserSessionStore } from '../stores/browser-sessions.js'
 import type { FamilyStore } from '../stores/families.js'
 import { type LockoutStore, lockoutKey } from '../stores/lockouts.js'
 import type { Role, User, UserStore } from '../stores/users.js'
@@ -15,6 +16,8 @@ export interface AdminUserDeps {
   users: Pick<UserStore, 'list' | 'findById' | 'findByEmail' | 'setDisabled' | 'setRole'>
   families: Pick<FamilyStore, 'revokeAllOfUser'>
   lockouts: Pick<LockoutStore, 'state' | 'states' | 'clear'>
+  /** A disabled user's browser sessions end too. */
+  sessions?: Pick<BrowserSessionStore, 'endAllOfUser'>
   audit: AuditTrail
   clock: Clock
 }
@@ -100,6 +103,7 @@ export async function changeUser(deps: AdminUserDeps, id: string, change: UserCh
     user = current(await deps.users.setDisabled(user.id, now))
     // A disabled user keeps no session: every family goes, and with it every access token.
     const revoked = await deps.families.revokeAllOfUser(user.id, 'user_disabled', now)
+    await deps.sessions?.endAllOfUser(user.id, now)
     await deps.audit.record({ type: 'user.disabled', ...who, details: { via: actor.via } })
     await deps.audit.familiesRevoked(revoked, 'user_disabled', who)
   } else if (change.disabled === false && user.disabledAt) {

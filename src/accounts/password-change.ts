@@ -3,6 +3,7 @@
 import type { AuditTrail, RequestMeta } from '../audit/trail.js'
 import type { Clock } from '../lib/clock.js'
 import { Forbidden, InvalidRequest } from '../oauth/errors.js'
+import type { BrowserSessionStore } from '../stores/browser-sessions.js'
 import type { FamilyStore } from '../stores/families.js'
 import { type LockoutStore, lockoutKey } from '../stores/lockouts.js'
 import type { UserStore } from '../stores/users.js'
@@ -14,6 +15,8 @@ export interface PasswordChangeDeps {
   users: Pick<UserStore, 'findById' | 'setPasswordHash'>
   families: Pick<FamilyStore, 'revokeAllOfUser'>
   lockouts: Pick<LockoutStore, 'state'>
+  /** Browser sessions end with the old password. */
+  sessions?: Pick<BrowserSessionStore, 'endAllOfUser'>
   check: PasswordCheckDeps
   audit: AuditTrail
   clock: Clock
@@ -33,6 +36,7 @@ export async function changePassword(
   await deps.users.setPasswordHash(user.id, await hashPassword(next))
   const reason = 'password_changed'
   const revoked = await deps.families.revokeAllOfUser(user.id, reason, new Date(deps.clock.now()), c.sid)
+  await deps.sessions?.endAllOfUser(user.id, new Date(deps.clock.now()))
   const who = { actorId: user.id, subjectId: user.id, clientId: c.clientId, ...c.meta }
   await deps.audit.record({ type: 'password.changed', ...who, details: { kept: c.sid ?? null } })
   await deps.audit.familiesRevoked(revoked, reason, who)

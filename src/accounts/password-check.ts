@@ -26,6 +26,11 @@ export interface PasswordCheck {
   user: User | null
   /** The name's lockout state, as read with the account. */
   lock: LockoutState
+  /**
+   * The counter failures go to: the name's (lockoutKey(email)) by default; a browser's own for
+   * a device it signed in from before (routes/browser/device.ts), so that failures elsewhere do not lock it out.
+   */
+  key?: string
   password: string
   /** Where it was asked: `password_grant`, `password_change`. */
   via: string
@@ -50,7 +55,7 @@ export async function checkPassword(deps: PasswordCheckDeps, c: PasswordCheck): 
     await verifyPassword(undefined, c.password)
     throw locked(c.lock.lockedUntil, now)
   }
-  const key = lockoutKey(c.email)
+  const key = c.key ?? lockoutKey(c.email)
   if ((await verifyPassword(c.user?.passwordHash, c.password)) && c.user) {
     if (c.lock.failures > 0) await deps.lockouts.clear(key)
     return true

@@ -7,6 +7,7 @@ import type { Clock } from '../lib/clock.js'
 import { randomSecret, sha256 } from '../lib/secrets.js'
 import type { Mailer } from '../mail/mailer.js'
 import { InvalidRequest } from '../oauth/errors.js'
+import type { BrowserSessionStore } from '../stores/browser-sessions.js'
 import type { PasswordResetStore } from '../stores/password-resets.js'
 import type { UserStore } from '../stores/users.js'
 import { checkNewPassword, parseEmail } from './accounts.js'
@@ -17,11 +18,13 @@ export interface PasswordResetDeps {
   users: Pick<UserStore, 'findByEmail'>
   resets: Pick<PasswordResetStore, 'replace' | 'consume'>
   mailer: Pick<Mailer, 'sendPasswordReset' | 'delivers'>
+  /** Browser sessions end with the old password. */
+  sessions?: Pick<BrowserSessionStore, 'endAllOfUser'>
   audit: AuditTrail
   clock: Clock
 }
 
-/** The link in the mail: the hosted reset page takes the token (until it exists, POST /password/reset does). */
+/** The link in the mail: the hosted reset page (routes/browser/password.ts) takes the token. */
 export const resetLink = (issuer: string, token: string) => `${issuer}/reset-password?token=${encodeURIComponent(token)}`
 
 /**
@@ -46,6 +49,7 @@ export async function resetPassword(deps: PasswordResetDeps, token: string, pass
   const passwordHash = await hashPassword(checkNewPassword(password))
   const done = await deps.resets.consume({ tokenHash: sha256(token), passwordHash, now: new Date(deps.clock.now()) })
   if (!done) throw new InvalidRequest('The reset link is invalid, was used already or has expired; ask for a new one.')
+  await deps.sessions?.endAllOfUser(done.userId, new Date(deps.clock.now()))
   const who = { actorId: done.userId, subjectId: done.userId, ...meta }
   await deps.audit.record({ type: 'password.reset', ...who })
   await deps.audit.familiesRevoked(done.revokedFamilies, 'password_reset', who)

@@ -9,5 +9,9 @@ export const clientView = (c: Client) => ({
   grant_types: c.grantTypes,
   scopes: c.scopes,
   audience: c.audience,
+  redirect_uris: c.redirectUris,
+  post_logout_redirect_uris: c.postLogoutRedirectUris,
+  first_party: c.firstParty,
+  reuse_leeway: c.reuseLeeway,
   created_at: c.createdAt.toISOString(),
 })

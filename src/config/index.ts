@@ -104,6 +104,15 @@ export const EnvSchema = Type.Object({
   BODY_LIMIT: count('Largest request body in bytes.', '16384'),
   REGISTRATION: oneOf(['open', 'closed'], 'open', 'open: anyone may POST /users; closed: only admins create users.'),
   PASSWORD_RESET_TTL: duration('How long a password-reset link is valid.', '1h'),
+  SESSION_TTL: duration("How long a browser stays signed in to Tessera's own pages (the session cookie).", '7d'),
+  BRAND_NAME: Type.String({
+    minLength: 1,
+    maxLength: 60,
+    pattern: '^[^\\u0000-\\u001f]+$',
+    default: 'Tessera',
+    description: 'The product name on the hosted pages.',
+  }),
+  BRAND_COLOR: Type.String({ pattern: '^#[0-9a-fA-F]{6}$', default: '#3b5bdb', description: 'The accent colour of the hosted pages, #rrggbb.' }),
   SMTP_URL: Type.Optional(
     Type.String({
       pattern: '^smtps?://[^\\s]+$',
@@ -135,7 +144,8 @@ export const EnvSchema = Type.Object({
   ),
   RATE_LIMIT_TOKEN: rateLimit('Requests to /token, /revoke and /introspect.', '300/1m'),
   RATE_LIMIT_SIGNUP: rateLimit('Sign-ups (POST /users).', '30/1m'),
-  RATE_LIMIT_PASSWORD: rateLimit('Requests to /password/forgot and /password/reset.', '10/1m'),
+  RATE_LIMIT_PASSWORD: rateLimit('Requests to /password/forgot and /password/reset, and the pages that post to them.', '10/1m'),
+  RATE_LIMIT_SIGNIN: rateLimit('Form posts of the sign-in and sign-up pages.', '30/1m'),
   LOCKOUT_THRESHOLD: count('Failed password checks of one account, from any address, that lock it; 0 turns lockout off.', '10'),
   LOCKOUT_WINDOW: duration('The window those failures are counted in.', '15m'),
   LOCKOUT_DURATION: duration('How long a locked account stays locked.', '15m'),

@@ -6,7 +6,7 @@ import { InvalidRequest, OAuthError, PayloadTooLarge, RateLimited, ServerError, 
 import { isDatabaseUnavailable, isInvalidText } from '../stores/db-errors.js'
 
 /** Maps any thrown value to the OAuthError the client sees. */
-function toOAuthError(err: FastifyError, bodyLimit: number, accepts: readonly string[]): OAuthError {
+export function toOAuthError(err: FastifyError, bodyLimit: number, accepts: readonly string[]): OAuthError {
   if (err instanceof OAuthError) return err
   if (err.validation) {
     const first = err.validation[0]

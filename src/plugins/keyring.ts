@@ -1,5 +1,6 @@
 // Loads the signing-key ring at start (creating the first keys on a fresh database) and keeps
 // it current: polling for changes made by other instances, moving keys on by time.
+import { hkdfSync } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config/index.js'
@@ -12,6 +13,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     keys: KeyRing
     keyLifecycle: KeyLifecycle
+    /** The hosted pages' HMAC key (CSRF tokens, device cookies): derived from the KEK, so every instance has the same. */
+    pageSecret: Buffer
   }
 }
 
@@ -28,6 +31,7 @@ async function keyring(app: FastifyInstance, opts: { config: Config; clock: Cloc
     app.addHook('onClose', async () => lifecycle.stop())
   }
   app.decorate('keys', ring)
+  app.decorate('pageSecret', Buffer.from(hkdfSync('sha256', kek, Buffer.alloc(0), 'tessera hosted pages v1', 32)))
   app.decorate('keyLifecycle', lifecycle)
 }
 

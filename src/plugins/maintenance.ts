@@ -42,6 +42,8 @@ async function maintenance(app: FastifyInstance) {
         families: await drain((n) => stores.families.purgeEnded(ago(config.retentionGrace), n)),
         reset_tokens: await drain((n) => stores.passwordResets.purgeSpent(now, n)),
         login_failures: await drain((n) => stores.lockouts.purgeStale(ago(config.lockoutWindow), now, n)),
+        browser_sessions: await drain((n) => stores.browserSessions.purgeEnded(now, n)),
+        authorization_codes: await drain((n) => stores.authorizationCodes.purgeExpired(now, n)),
         audit_events: await drain((n) => stores.audit.purgeOlderThan(ago(config.auditRetention), n)),
       }
     })

@@ -54,6 +54,10 @@ export const ClientView = Type.Object({
   grant_types: Type.Array(Type.String()),
   scopes: Type.Array(Type.String()),
   audience: nullable(Type.String()),
+  redirect_uris: Type.Array(Type.String()),
+  post_logout_redirect_uris: Type.Array(Type.String()),
+  first_party: Type.Boolean(),
+  reuse_leeway: nullable(Type.Integer({ description: 'Seconds; null: the default (10 for cookie delivery, else REFRESH_REUSE_LEEWAY).' })),
   created_at: Type.String(),
 })
 
@@ -71,6 +75,17 @@ export const ClientCreateBody = Type.Object(
     audience: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
     public: Type.Optional(Type.Boolean()),
     cookie_delivery: Type.Optional(Type.Boolean()),
+    redirect_uris: Type.Optional(
+      Type.Array(Type.String({ maxLength: 2000 }), {
+        maxItems: 20,
+        description: 'Exact strings: https, http on loopback, or a private-use scheme (com.example.app:/cb); no fragment, no userinfo.',
+      }),
+    ),
+    post_logout_redirect_uris: Type.Optional(Type.Array(Type.String({ maxLength: 2000 }), { maxItems: 20, description: 'The same rules.' })),
+    first_party: Type.Optional(Type.Boolean({ description: 'No consent page; always true with the password grant.' })),
+    reuse_leeway: Type.Optional(
+      nullable(Type.Integer({ minimum: 0, maximum: 300, description: 'Seconds; absent or null: 10 for cookie delivery, else REFRESH_REUSE_LEEWAY.' })),
+    ),
   },
   { additionalProperties: false },
 )

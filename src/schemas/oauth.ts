@@ -1,7 +1,9 @@
 // Schemas of the OAuth endpoints (RFC 6749 §5.1, RFC 7009 §2.1, RFC 7662 §2): what they read and
 // what they answer. Response schemas serialise fast and drop anything not declared. Requests
 // are forms or JSON objects of strings; unknown parameters are ignored (RFC 6749 §3.1).
+
 import Type from 'typebox'
+import { AuthorizationCodeParams } from '../oauth/grants/authorization_code.js'
 import { ClientCredentialsParams } from '../oauth/grants/client_credentials.js'
 import { PasswordParams } from '../oauth/grants/password.js'
 import { RefreshTokenParams } from '../oauth/grants/refresh_token.js'
@@ -16,8 +18,9 @@ const ClientAuthParams = Type.Object({
 /** POST /token: grant_type, client authentication, and every parameter some grant reads (each grant checks its own). */
 export const TokenRequest = Type.Object(
   {
-    grant_type: Type.String({ maxLength: 128, description: 'password, refresh_token or client_credentials.' }),
+    grant_type: Type.String({ maxLength: 128, description: 'authorization_code, password, refresh_token or client_credentials.' }),
     ...ClientAuthParams.properties,
+    ...Type.Partial(AuthorizationCodeParams).properties,
     ...Type.Partial(PasswordParams).properties,
     ...Type.Partial(RefreshTokenParams).properties,
     ...Type.Partial(ClientCredentialsParams).properties,
@@ -50,6 +53,7 @@ export const TokenResponse = Type.Object({
   expires_in: Type.Integer(),
   refresh_token: Type.Optional(Type.String()),
   scope: Type.String(),
+  id_token: Type.Optional(Type.String({ description: 'OpenID Connect ID token, when the scope holds openid.' })),
 })
 
 export const IntrospectionResponse = Type.Object({

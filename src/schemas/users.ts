@@ -23,6 +23,17 @@ export const UserView = Type.Object({
 /** /me and /userinfo: the account, and `sub` as OpenID Connect names the subject. */
 export const ProfileView = Type.Object({ sub: Type.String(), ...UserView.properties })
 
+/** /userinfo for a token with `openid` (OpenID Connect Core §5.3): the claims its scope allows. */
+export const UserInfo = Type.Object(
+  {
+    sub: Type.String(),
+    email: Type.Optional(Type.String()),
+    email_verified: Type.Optional(Type.Boolean()),
+    name: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  },
+  { additionalProperties: false },
+)
+
 /** PATCH /me: the fields an owner may change; anything else is refused, never applied. */
 export const ProfilePatch = Type.Object(
   { name: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()], { description: 'null clears it.' })) },

@@ -1,4 +1,5 @@
-// OAuth clients: allowed grants and scopes, audience, public or confidential, cookie delivery.
+// OAuth clients: allowed grants and scopes, audience, public or confidential, cookie delivery,
+// redirect URIs, first-party or not, and the refresh-token reuse leeway.
 import { TtlCache } from '../lib/ttl-cache.js'
 import type { PrismaClient } from './database.js'
 
@@ -12,6 +13,14 @@ export interface Client {
   grantTypes: string[]
   scopes: string[]
   audience: string | null
+  /** Exact strings a redirect_uri must equal (RFC 6749 §3.1.2.3). */
+  redirectUris: string[]
+  /** Exact strings /logout may redirect to (OpenID RP-Initiated Logout §3). */
+  postLogoutRedirectUris: string[]
+  /** No consent page; true for every client registered for the password grant. */
+  firstParty: boolean
+  /** Seconds the previous refresh token may be retried; null: the default (oauth/grants/refresh_token.ts). */
+  reuseLeeway: number | null
   createdAt: Date
 }
 
@@ -26,6 +35,10 @@ const SELECT = {
   grantTypes: true,
   scopes: true,
   audience: true,
+  redirectUris: true,
+  postLogoutRedirectUris: true,
+  firstParty: true,
+  reuseLeeway: true,
   createdAt: true,
 } as const
 

@@ -22,6 +22,8 @@ export interface Family {
   revokedReason: string | null
   userAgent: string | null
   ip: string | null
+  sessionId: string | null
+  authTime: Date | null
   createdAt: Date
   lastUsedAt: Date
 }
@@ -47,6 +49,9 @@ export interface NewFamily {
   userAgent: string | null
   ip: string | null
   now: Date
+  /** The browser session it starts from, and when the user authenticated there (authorization code). */
+  sessionId?: string | null
+  authTime?: Date | null
 }
 
 /** What signing a family's current refresh token needs (again, byte for byte). */
@@ -94,10 +99,25 @@ export function familyStore(prisma: PrismaClient, session: Session) {
         'tessera_start_family',
         `WITH t AS (SELECT ${cappedExp('$8', '$9::timestamptz')} AS exp)
          INSERT INTO refresh_families AS f (id, user_id, client_id, scope, current_jti, current_kid, current_iat, current_exp,
-                                            expires_at, idle_expires_at, user_agent, ip, created_at, last_used_at)
-         SELECT $1::uuid, $2::uuid, $3, $4, $5, $6, $7, t.exp, $9, to_timestamp(t.exp), $10, $11, $12, $12 FROM t
+                                            expires_at, idle_expires_at, user_agent, ip, created_at, last_used_at, session_id, auth_time)
+         SELECT $1::uuid, $2::uuid, $3, $4, $5, $6, $7, t.exp, $9, to_timestamp(t.exp), $10, $11, $12, $12, $13, $14 FROM t
          RETURNING ${SIGNABLE}`,
-        [f.id, f.userId, f.clientId, f.scope, f.token.jti, f.token.kid, f.token.iat, f.token.exp, f.expiresAt, f.userAgent, f.ip, f.now],
+        [
+          f.id,
+          f.userId,
+          f.clientId,
+          f.scope,
+          f.token.jti,
+          f.token.kid,
+          f.token.iat,
+          f.token.exp,
+          f.expiresAt,
+          f.userAgent,
+          f.ip,
+          f.now,
+          f.sessionId ?? null,
+          f.authTime ?? null,
+        ],
       )
       return rows[0]!
     },
@@ -169,6 +189,24 @@ export function familyStore(prisma: PrismaClient, session: Session) {
         `UPDATE refresh_families SET revoked_at = $2, revoked_reason = $3
           WHERE user_id = $1::uuid AND revoked_at IS NULL AND ($4::uuid IS NULL OR id <> $4::uuid) RETURNING id`,
         [userId, now, reason, exceptId ?? null],
+      )
+      return rows.map((r) => r.id)
+    },
+
+    /** Revokes every live family of a user with one client (the user withdrew their consent); returns the ids revoked. */
+    async revokeAllOfUserAndClient(userId: string, clientId: string, reason: string, now: Date): Promise<string[]> {
+      const rows = await session.query<{ id: string }>(
+        `UPDATE refresh_families SET revoked_at = $3, revoked_reason = $4 WHERE user_id = $1::uuid AND client_id = $2 AND revoked_at IS NULL RETURNING id`,
+        [userId, clientId, now, reason],
+      )
+      return rows.map((r) => r.id)
+    },
+
+    /** Revokes every live family started from a browser session (its /logout); returns the ids revoked. */
+    async revokeAllOfSession(sessionId: string, reason: string, now: Date): Promise<string[]> {
+      const rows = await session.query<{ id: string }>(
+        `UPDATE refresh_families SET revoked_at = $2, revoked_reason = $3 WHERE session_id = $1 AND revoked_at IS NULL RETURNING id`,
+        [sessionId, now, reason],
       )
       return rows.map((r) => r.id)
     },

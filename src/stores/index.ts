@@ -1,6 +1,9 @@
 // All repositories over one database connection: the only code that sees the Prisma client.
 import { auditStore } from './audit.js'
+import { authorizationCodeStore } from './authorization-codes.js'
+import { browserSessionStore } from './browser-sessions.js'
 import { cachedClientStore, clientStore } from './clients.js'
+import { consentStore } from './consents.js'
 import type { Connection } from './database.js'
 import { familyStore } from './families.js'
 import { keyStore } from './keys.js'
@@ -21,6 +24,9 @@ export function createStores(db: Connection, opts: { clientCacheMs?: number } = 
     keys: keyStore(prisma),
     lockouts: lockoutStore(prisma, db),
     passwordResets: passwordResetStore(prisma, db),
+    browserSessions: browserSessionStore(prisma, db),
+    authorizationCodes: authorizationCodeStore(prisma, db),
+    consents: consentStore(prisma),
   }
 }
 

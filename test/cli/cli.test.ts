@@ -47,6 +47,10 @@ interface ClientJson {
   grant_types: string[]
   scopes: string[]
   audience: string | null
+  redirect_uris: string[]
+  post_logout_redirect_uris: string[]
+  first_party: boolean
+  reuse_leeway: number | null
   created_at: string
 }
 
@@ -276,14 +280,64 @@ for (const [leg, setup] of Object.entries(LEGS)) {
       fails(t, await tessera(where, 'clients', 'create', '--name', 'Bad', '--grant', 'implicit'), 1, /Unknown grant type: implicit/, 'unknown grant')
     })
 
+    await t.test('clients create: redirect URIs, first-party, reuse leeway', async (t) => {
+      const args = ['clients', 'create', '--name', 'Site', '--grant', 'authorization_code', '--grant', 'refresh_token', '--public', '--cookie']
+      const uris = [
+        '--redirect-uri',
+        'https://site.example/cb',
+        '--redirect-uri',
+        'http://127.0.0.1:8080/cb',
+        '--post-logout-redirect-uri',
+        'https://site.example/',
+      ]
+      const r = await tessera(where, ...args, ...uris, '--first-party', '--reuse-leeway', '30s', '--json')
+      ok(t, r, 'clients create with the new flags')
+      t.match(json<ClientJson>(r), {
+        grant_types: ['authorization_code', 'refresh_token'],
+        redirect_uris: ['https://site.example/cb', 'http://127.0.0.1:8080/cb'],
+        post_logout_redirect_uris: ['https://site.example/'],
+        first_party: true,
+        reuse_leeway: 30,
+      })
+      const text = await tessera(where, 'clients', 'create', '--name', 'Site 2', '--grant', 'authorization_code', '--public', '--cookie', ...uris)
+      ok(t, text, 'clients create (text)')
+      t.match(text.stdout, /^redirect_uris: +https:\/\/site\.example\/cb http:\/\/127\.0\.0\.1:8080\/cb$/m)
+      t.match(text.stdout, /^post_logout: +https:\/\/site\.example\/$/m)
+      t.match(text.stdout, /^first_party: +no$/m)
+      t.match(text.stdout, /^reuse_leeway: +10s \(default\)$/m, 'a cookie client: 10 s unless told')
+
+      fails(t, await tessera(where, ...args), 1, 'A client with the authorization_code grant needs at least one redirect URI.', 'no redirect URI')
+      fails(t, await tessera(where, ...args, '--redirect-uri', 'http://site.example/cb'), 1, /"http:\/\/site\.example\/cb" must be https/, 'http')
+      fails(t, await tessera(where, ...args, ...uris, '--reuse-leeway', '10m'), 1, /reuse leeway must be a whole number of seconds from 0 to 300/, '10m')
+      fails(t, await tessera(where, ...args, ...uris, '--reuse-leeway', 'soon'), 2, /--reuse-leeway must be a duration/, 'not a duration')
+    })
+
     await t.test('clients list never shows a secret or its hash', async (t) => {
       const r = await tessera(where, 'clients', 'list', '--json')
       ok(t, r, 'clients list --json')
       const clients = json<ClientJson[]>(r)
-      t.equal(clients.length, 3)
+      t.equal(clients.length, 5)
       t.same(clients.map((c) => c.client_id).slice(0, 2), [textClientId, confidential.client_id])
+      t.same(
+        clients.map((c) => c.first_party),
+        [true, false, true, true, false],
+        'a password client is first-party',
+      )
       for (const c of clients)
-        t.same(Object.keys(c).sort(), ['audience', 'client_id', 'cookie_delivery', 'created_at', 'grant_types', 'name', 'public', 'scopes'])
+        t.same(Object.keys(c).sort(), [
+          'audience',
+          'client_id',
+          'cookie_delivery',
+          'created_at',
+          'first_party',
+          'grant_types',
+          'name',
+          'post_logout_redirect_uris',
+          'public',
+          'redirect_uris',
+          'reuse_leeway',
+          'scopes',
+        ])
       const text = await tessera(where, 'clients', 'list')
       ok(t, text, 'clients list')
       t.match(text.stdout, /^CLIENT_ID +NAME/)
@@ -424,7 +478,7 @@ t.test('the command line itself', { buffered: true }, async (t) => {
     ok(t, sub, 'clients create --help')
     t.match(
       sub.stdout,
-      /^Usage: tessera clients create --name N --grant G \[--grant G…\] \[--scope S…\] \[--audience A\] \[--public\] \[--cookie\] \[--json\]\n/,
+      /^Usage: tessera clients create --name N --grant G \[--grant G…\] \[--scope S…\] \[--audience A\] \[--public\] \[--cookie\] \[--first-party\] \[--redirect-uri U…\] \[--post-logout-redirect-uri U…\] \[--reuse-leeway D\] \[--json\]\n/,
     )
     t.notOk(existsSync(join(where.cwd, 'data')), 'no database was opened')
   })

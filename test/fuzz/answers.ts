@@ -1,5 +1,5 @@
 // What every answer must be (docs/errors.md): never a 5xx; every error the contract's JSON body
-// with the right headers; never HTML, a framework's own body or a stack trace. Also a minimal
+// with the right headers; never HTML (but on the pages, docs/pages.md), a framework's own body or a stack trace. Also a minimal
 // HTTP/1.1 client over a raw socket, for requests app.inject cannot express.
 import { Buffer } from 'node:buffer'
 import { connect } from 'node:net'
@@ -23,11 +23,35 @@ const header = (a: Answer, name: string) => {
   return Array.isArray(v) ? v.join(', ') : v
 }
 
-export function problemsOf(method: string, a: Answer): Problem[] {
+/** Tessera's HTML pages (docs/pages.md): there an error is a page that says so, not JSON. */
+export const isPage = (url: string): boolean => {
+  let path: string
+  try {
+    // As the router sees it: dot segments resolved (`/x/../signin` is /signin).
+    path = new URL(url, 'http://x').pathname
+  } catch {
+    return false
+  }
+  return /^\/(?:authorize|signin|signup|consent|forgot-password|reset-password|logout|assets\/)/.test(path)
+}
+
+/** What a page's answer must be: never a 5xx or a stack; an error a page with its message (role=alert), and the pages' CSP. */
+function pageProblems(method: string, a: Answer, add: (kind: string, text: string) => void): void {
+  if (STACK.test(a.body)) add('stack trace', 'the body holds what looks like a stack trace or a source path')
+  if (a.status < 400) return
+  if (!/frame-ancestors 'none'/.test(header(a, 'content-security-policy') ?? '')) add('page without CSP', "an error page without frame-ancestors 'none'")
+  if (method !== 'HEAD' && !/role="alert"/.test(a.body)) add('page error without message', 'an error page that does not say what went wrong (role=alert)')
+}
+
+export function problemsOf(method: string, a: Answer, url = ''): Problem[] {
   const out: Problem[] = []
   const add = (kind: string, text: string) => out.push({ kind, text })
   const type = header(a, 'content-type') ?? ''
   if (a.status >= 500) add(`status ${a.status}`, `answered ${a.status}`)
+  if (isPage(url) && /^text\/(html|css)/i.test(type)) {
+    pageProblems(method, a, add)
+    return out
+  }
   if (/html/i.test(type) || /^\s*</.test(a.body)) add('html', `an HTML answer (${type || 'no content-type'})`)
   if (STACK.test(a.body)) add('stack trace', 'the body holds what looks like a stack trace or a source path')
   if (a.status < 400) return out

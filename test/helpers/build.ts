@@ -30,6 +30,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
       RATE_LIMIT_TOKEN: '0',
       RATE_LIMIT_SIGNUP: '0',
       RATE_LIMIT_PASSWORD: '0',
+      RATE_LIMIT_SIGNIN: '0',
       LOCKOUT_THRESHOLD: '0',
       ...env,
     },

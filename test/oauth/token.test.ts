@@ -79,7 +79,8 @@ eachLeg(t, async (t, leg) => {
     const cases: [string, Parameters<typeof token>[1], Record<string, string>, number, string][] = [
       ['no grant_type', client, {}, 400, 'invalid_request'],
       ['unknown grant_type', client, { grant_type: 'urn:magic' }, 400, 'unsupported_grant_type'],
-      ['implicit-era grant', client, { grant_type: 'authorization_code', code: 'x' }, 400, 'unsupported_grant_type'],
+      ['implicit grant (OAuth 2.1 removed it)', client, { grant_type: 'implicit' }, 400, 'unsupported_grant_type'],
+      ['authorization_code for a client not registered for it', client, { grant_type: 'authorization_code', code: 'x' }, 400, 'unauthorized_client'],
       ['wrong secret', wrongSecret, { grant_type: 'client_credentials' }, 401, 'invalid_client'],
       ['unknown client', unknownClient, { grant_type: 'client_credentials' }, 401, 'invalid_client'],
       ['grant not allowed for the client', ccOnly, { grant_type: 'password', username: user.email, password: user.password }, 400, 'unauthorized_client'],

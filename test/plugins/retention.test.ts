@@ -121,4 +121,37 @@ eachLeg(t, async (t, leg) => {
     t.same(await left(), { denials: ['live'], families: ['live'], resetTokens: ['fresh'], auditEvents: ['recent'] }, 'and only the live ones left')
     t.equal(await app.maintenance.purge(), 0)
   })
+
+  t.test('browser sessions that ended or expired, and expired authorization codes, go; live ones stay', async (t) => {
+    await clear()
+    await db.exec('DELETE FROM browser_sessions; DELETE FROM authorization_codes')
+    const session = (id: string, s: { expiresAt: Date; endedAt?: Date }) =>
+      db.query('INSERT INTO browser_sessions (id, user_id, auth_time, expires_at, ended_at) VALUES ($1, $2, $3, $4, $5)', [
+        id,
+        user.id,
+        at(-DAY),
+        s.expiresAt,
+        s.endedAt ?? null,
+      ])
+    const code = (hash: string, expiresAt: Date) =>
+      db.query(
+        `INSERT INTO authorization_codes (code_hash, client_id, user_id, session_id, redirect_uri, code_challenge, scope, auth_time, expires_at)
+         VALUES ($1, $2, $3, 's', 'https://app.example/cb', 'c', 'openid', $4, $5)`,
+        [hash, client.id, user.id, at(-60), expiresAt],
+      )
+    await session('expired', { expiresAt: at(-1) })
+    await session('signed out', { expiresAt: at(DAY), endedAt: at(-1) })
+    await session('live', { expiresAt: at(DAY) })
+    await code('expired', at(-1))
+    await code('live', at(30))
+    t.equal(await app.maintenance.purge(), 3, 'two sessions and one code')
+    t.same(
+      (await db.query<{ id: string }>('SELECT id FROM browser_sessions')).map((r) => r.id),
+      ['live'],
+    )
+    t.same(
+      (await db.query<{ code_hash: string }>('SELECT code_hash FROM authorization_codes')).map((r) => r.code_hash),
+      ['live'],
+    )
+  })
 })

@@ -540,6 +540,10 @@ eachLeg(t, async (t, leg) => {
         grant_types: ['client_credentials'],
         scopes: ['read', 'write'],
         audience: 'billing',
+        redirect_uris: [],
+        post_logout_redirect_uris: [],
+        first_party: false,
+        reuse_leeway: null,
         created_at: await createdAt('clients', c.client_id),
         client_secret: c.client_secret,
       },
@@ -574,8 +578,27 @@ eachLeg(t, async (t, leg) => {
     })
     t.equal(spa.statusCode, 201)
     clients.push(spa.json().client_id)
-    t.match(spa.json(), { public: true, cookie_delivery: true, audience: null })
+    t.match(spa.json(), { public: true, cookie_delivery: true, audience: null, first_party: true, reuse_leeway: null })
     t.notOk('client_secret' in spa.json(), 'a public client has no secret')
+
+    const web = await call('POST', '/admin/clients', {
+      name: 'web shop',
+      grant_types: ['authorization_code', 'refresh_token'],
+      redirect_uris: ['https://shop.example/cb', 'com.example.shop:/cb'],
+      post_logout_redirect_uris: ['https://shop.example/'],
+      first_party: true,
+      reuse_leeway: 20,
+    })
+    t.equal(web.statusCode, 201)
+    clients.push(web.json().client_id)
+    const webView = {
+      redirect_uris: ['https://shop.example/cb', 'com.example.shop:/cb'],
+      post_logout_redirect_uris: ['https://shop.example/'],
+      first_party: true,
+      reuse_leeway: 20,
+    }
+    t.match(web.json(), webView, 'redirect URIs, first-party and leeway as given')
+    t.match((await get(`/admin/clients/${web.json().client_id}`)).json(), webView, 'and as GET shows them')
 
     const clientCount = async () => Number((await db.query<{ n: string }>('SELECT count(*)::text AS n FROM clients'))[0]!.n)
     const count = await clientCount()
@@ -596,6 +619,13 @@ eachLeg(t, async (t, leg) => {
       ['a malformed scope', { name: 'x', grant_types: ['password'], scopes: ['read"'] }],
       ['an unknown field', { name: 'x', grant_types: ['password'], client_secret: 'mine' }, 'Unknown field "client_secret".'],
       ['public as a string', { name: 'x', grant_types: ['password'], public: 'yes' }],
+      ['authorization_code without redirect_uris', { name: 'x', grant_types: ['authorization_code'] }, 'needs at least one redirect URI'],
+      ['an http redirect URI', { name: 'x', grant_types: ['authorization_code'], redirect_uris: ['http://shop.example/cb'] }, 'must be https'],
+      ['a redirect URI with a fragment', { name: 'x', grant_types: ['authorization_code'], redirect_uris: ['https://shop.example/cb#x'] }, 'fragment'],
+      ['redirect_uris as a string', { name: 'x', grant_types: ['authorization_code'], redirect_uris: 'https://shop.example/cb' }],
+      ['a leeway over 300', { name: 'x', grant_types: ['password'], reuse_leeway: 301 }],
+      ['a fractional leeway', { name: 'x', grant_types: ['password'], reuse_leeway: 1.5 }],
+      ['first_party as a string', { name: 'x', grant_types: ['password'], first_party: 'yes' }],
     ]
     for (const [what, payload, description] of bad) {
       const res = await call('POST', '/admin/clients', payload)
@@ -618,7 +648,24 @@ eachLeg(t, async (t, leg) => {
       'as GET shows it',
     )
     for (const x of listed)
-      t.same(Object.keys(x).sort(), ['audience', 'client_id', 'cookie_delivery', 'created_at', 'grant_types', 'name', 'public', 'scopes'], 'no secret, no hash')
+      t.same(
+        Object.keys(x).sort(),
+        [
+          'audience',
+          'client_id',
+          'cookie_delivery',
+          'created_at',
+          'first_party',
+          'grant_types',
+          'name',
+          'post_logout_redirect_uris',
+          'public',
+          'redirect_uris',
+          'reuse_leeway',
+          'scopes',
+        ],
+        'no secret, no hash',
+      )
     t.same(
       await clientAudit(c.client_id),
       [{ type: 'client.created', actor_id: admin.id, subject_id: null, client_id: c.client_id, details: { via: 'api', public: false } }],

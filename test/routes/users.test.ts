@@ -26,13 +26,15 @@ eachLeg(t, async (t, leg) => {
     await signUp(app, { email: 'grace@example.com', password: 'cobol forever' })
     const client = await makeClient(app)
     const s = await signIn(app, client, { email: 'grace@example.com', password: 'cobol forever' })
-    for (const url of ['/me', '/userinfo']) {
-      const res = await app.inject({ url, headers: { authorization: `Bearer ${s.access_token}` } })
-      t.equal(res.statusCode, 200, url)
-      t.match(res.json(), { email: 'grace@example.com', role: 'user', name: null })
-      t.equal(res.json().sub, res.json().id)
-      t.notOk('password_hash' in res.json() || 'passwordHash' in res.json())
-    }
+    const me = await app.inject({ url: '/me', headers: { authorization: `Bearer ${s.access_token}` } })
+    t.equal(me.statusCode, 200, '/me')
+    t.match(me.json(), { email: 'grace@example.com', role: 'user', name: null })
+    t.equal(me.json().sub, me.json().id)
+    t.notOk('password_hash' in me.json() || 'passwordHash' in me.json())
+    // The token's scope is `openid profile read write`: /userinfo gives the OpenID claims it allows (no email).
+    const info = await app.inject({ url: '/userinfo', headers: { authorization: `Bearer ${s.access_token}` } })
+    t.equal(info.statusCode, 200, '/userinfo')
+    t.same(info.json(), { sub: me.json().id }, '/userinfo: sub; no name claim for a user without one (OpenID Connect Core §5.3.2)')
     const cc = (await token(app, client, { grant_type: 'client_credentials' })).json().access_token
     const res = await app.inject({ url: '/me', headers: { authorization: `Bearer ${cc}` } })
     t.equal(res.statusCode, 403, 'a client token has no user profile')

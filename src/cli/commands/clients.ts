@@ -2,12 +2,26 @@
 // a secret is shown once.
 import { deleteClient, createClient as register } from '../../clients/admin.js'
 import { clientView } from '../../clients/view.js'
+import type { Config } from '../../config/index.js'
+import { reuseLeewayOf } from '../../oauth/grants/refresh_token.js'
 import type { Client } from '../../stores/clients.js'
-import { bool, list, type Runner, str } from '../command.js'
+import { bool, type Flags, list, type Runner, str, UsageError } from '../command.js'
 import { clean, date, fields, table } from '../output.js'
 
 const kind = (c: Client) => (c.public ? 'public' : 'confidential')
 const words = (xs: string[]) => (xs.length ? xs.map(clean).join(' ') : '-')
+const leeway = (c: Client, config: Config) => (c.reuseLeeway === null ? `${reuseLeewayOf(c, config)}s (default)` : `${c.reuseLeeway}s`)
+
+const UNIT: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 }
+
+/** --reuse-leeway: a duration as the configuration writes one (`10s`, `1m`, `0`), in seconds. */
+function seconds(flags: Flags, name: string): number | undefined {
+  const value = str(flags, name)
+  if (value === undefined) return undefined
+  const m = /^([0-9]{1,6})(ms|s|m|h|d)?$/.exec(value)
+  if (!m) throw new UsageError(`clients create: --${name} must be a duration: seconds, or a number with ms, s, m, h or d (10s, 0)`)
+  return Number(m[1]) * UNIT[m[2] ?? 's']!
+}
 
 /** The operator acts: no Tessera user, no request. */
 const OPERATOR = { userId: null, meta: { ip: null, userAgent: null }, via: 'cli' } as const
@@ -23,6 +37,10 @@ export const createClient: Runner = async ({ stores, audit, clock, config }, fla
       audience: str(flags, 'audience'),
       public: bool(flags, 'public'),
       cookieDelivery: bool(flags, 'cookie'),
+      firstParty: bool(flags, 'first-party'),
+      redirectUris: list(flags, 'redirect-uri'),
+      postLogoutRedirectUris: list(flags, 'post-logout-redirect-uri'),
+      reuseLeeway: seconds(flags, 'reuse-leeway'),
     },
     { issuer: config.issuer },
     OPERATOR,
@@ -36,6 +54,10 @@ export const createClient: Runner = async ({ stores, audit, clock, config }, fla
       ['scopes', words(client.scopes)],
       ['audience', client.audience === null ? `${clean(config.defaultAudience)} (default)` : clean(client.audience)],
       ['cookie', client.cookieDelivery ? 'yes' : 'no'],
+      ['first_party', client.firstParty ? 'yes' : 'no'],
+      ['redirect_uris', words(client.redirectUris)],
+      ['post_logout', words(client.postLogoutRedirectUris)],
+      ['reuse_leeway', leeway(client, config)],
       ['created', date(client.createdAt)],
     ]),
     ...(secret ? ['', 'The secret is shown only this once and stored only as a SHA-256 hash: keep it now.'] : []),

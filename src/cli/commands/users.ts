@@ -61,7 +61,12 @@ const change =
   (what: UserChange, done: string): Runner =>
   async ({ stores, audit, clock }, flags) => {
     const user = await findUserByEmail({ users: stores.users }, str(flags, '_')!)
-    const after = await changeUser({ users: stores.users, families: stores.families, lockouts: stores.lockouts, audit, clock }, user.id, what, OPERATOR)
+    const after = await changeUser(
+      { users: stores.users, families: stores.families, lockouts: stores.lockouts, sessions: stores.browserSessions, audit, clock },
+      user.id,
+      what,
+      OPERATOR,
+    )
     return { json: after, text: `${done} ${clean(after.email)}.` }
   }
 

@@ -6,6 +6,7 @@ import type { AuditTrail, RequestMeta } from '../../audit/trail.js'
 import type { Config } from '../../config/index.js'
 import type { KeyRing } from '../../keys/keyring.js'
 import { type Clock, epochSeconds } from '../../lib/clock.js'
+import type { Client } from '../../stores/clients.js'
 import { type Family, type FamilyStore, isLive, type SignableFamily } from '../../stores/families.js'
 import type { UserStore } from '../../stores/users.js'
 import { InvalidGrant, InvalidRequest } from '../errors.js'
@@ -21,12 +22,23 @@ export const RefreshTokenParams = Type.Object({
   scope: Type.Optional({ ...ScopeParam, description: 'A narrower scope for the new access token (RFC 6749 §6); the family keeps its own.' }),
 })
 
+/** Seconds of reuse leeway a cookie-delivery client has unless registered with its own (SPEC §3). */
+export const COOKIE_REUSE_LEEWAY = 10
+
+/**
+ * The client's reuse leeway in seconds: its own if registered with one, else 10 s for a browser
+ * client (tabs and parallel API calls refresh with one cookie at once), else REFRESH_REUSE_LEEWAY.
+ */
+export function reuseLeewayOf(client: Pick<Client, 'reuseLeeway' | 'cookieDelivery'>, config: Pick<Config, 'refreshReuseLeeway'>): number {
+  return client.reuseLeeway ?? (client.cookieDelivery ? COOKIE_REUSE_LEEWAY : config.refreshReuseLeeway)
+}
+
 export interface RefreshTokenGrantDeps {
   config: Pick<Config, 'issuer' | 'refreshReuseLeeway'>
   keys: Pick<KeyRing, 'verificationKey'>
   users: Pick<UserStore, 'findById'>
   families: Pick<FamilyStore, 'findById' | 'revoke' | 'revokeAllOfUser'>
-  tokens: Pick<TokenService, 'rotate' | 'signCurrent' | 'access'>
+  tokens: Pick<TokenService, 'rotate' | 'signCurrent' | 'access' | 'idToken'>
   audit: AuditTrail
   clock: Clock
 }
@@ -40,7 +52,8 @@ export function refreshTokenGrant(deps: RefreshTokenGrantDeps) {
    * again (docs/tokens.md#reuse-leeway). Otherwise this throws why: revoked, expired, the user
    * disabled, a scope wider than the family's, or reuse (which revokes the family).
    */
-  async function recoverLostRotation(sid: string, jti: string, clientId: string, meta: RequestMeta, requested: string[] | undefined): Promise<Family> {
+  async function recoverLostRotation(sid: string, jti: string, client: Client, meta: RequestMeta, requested: string[] | undefined): Promise<Family> {
+    const clientId = client.id
     const now = new Date(clock.now())
     const family = await families.findById(sid)
     if (!family || family.clientId !== clientId) throw new InvalidGrant().because('no such family for this client')
@@ -58,11 +71,8 @@ export function refreshTokenGrant(deps: RefreshTokenGrantDeps) {
       grantScope(requested, familyScope)
       throw new InvalidGrant()
     }
-    const withinLeeway =
-      config.refreshReuseLeeway > 0 &&
-      family.previousJti === jti &&
-      family.rotatedAt !== null &&
-      now.getTime() - family.rotatedAt.getTime() <= config.refreshReuseLeeway * 1000
+    const leeway = reuseLeewayOf(client, config)
+    const withinLeeway = leeway > 0 && family.previousJti === jti && family.rotatedAt !== null && now.getTime() - family.rotatedAt.getTime() <= leeway * 1000
     if (withinLeeway) {
       // The retry asks for the same narrowing it asked before, or none: never wider.
       grantScope(requested, familyScope)
@@ -104,7 +114,7 @@ export function refreshTokenGrant(deps: RefreshTokenGrantDeps) {
       if (tokenClient !== client.id) throw new InvalidGrant('The refresh token was issued to another client.')
 
       const { win, signer } = await tokens.rotate({ familyId: sid!, presentedJti: jti, withinScope: requested })
-      const family: SignableFamily & { userId: string } = win?.family ?? (await recoverLostRotation(sid!, jti, client.id, meta, requested))
+      const family: SignableFamily & { userId: string } = win?.family ?? (await recoverLostRotation(sid!, jti, client, meta, requested))
       const role = win?.role ?? (await users.findById(family.userId))?.role ?? 'user'
       // Scope may only narrow (§6), and only the access token narrows: the family keeps its own.
       const scope = requested ? requested.join(' ') : family.scope
@@ -114,7 +124,14 @@ export function refreshTokenGrant(deps: RefreshTokenGrantDeps) {
         tokens.signCurrent(family, signer),
         tokens.access({ sub: family.userId, client, scope, roles: [role], sid: family.id }),
       ])
-      return { access, scope, refresh }
+      // OpenID Connect Core §12.2: a family that holds `openid` gets a new ID token too, with the
+      // original auth_time and no nonce (that was for the authentication, not this refresh).
+      const scopes = scope.split(' ')
+      if (!family.scope.split(' ').includes('openid') || !scopes.includes('openid')) return { access, scope, refresh }
+      const [user, full] = await Promise.all([users.findById(family.userId), families.findById(family.id)])
+      if (!user) throw new InvalidGrant().because('no such user')
+      const idToken = await tokens.idToken({ user, client, scope: scopes, accessToken: access.token, authTime: full?.authTime, sid: family.id })
+      return { access, scope, refresh, idToken }
     },
   })
 }

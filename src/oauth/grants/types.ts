@@ -19,6 +19,8 @@ export interface GrantResult {
   scope: string
   /** The family's refresh token, for grants that start or rotate one. */
   refresh?: IssuedRefresh
+  /** An OpenID Connect ID token, when the scope holds `openid`. */
+  idToken?: string
 }
 
 export interface GrantHandler<P extends TObject = TObject> {

@@ -1,7 +1,7 @@
 // Mints Tessera's tokens, and is the only code that does: it picks the signing key, the token
 // ids and the lifetimes of access tokens and of the refresh tokens that families hold
 // (docs/tokens.md#access-token, docs/tokens.md#refresh-families).
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import type { RequestMeta } from '../../audit/trail.js'
 import type { Config } from '../../config/index.js'
 import type { KeyRing, SigningKey } from '../../keys/keyring.js'
@@ -9,7 +9,7 @@ import { type Clock, epochSeconds } from '../../lib/clock.js'
 import type { Client } from '../../stores/clients.js'
 import type { FamilyStore, NextToken, RotationWin, SignableFamily } from '../../stores/families.js'
 import { InvalidGrant } from '../errors.js'
-import { ACCESS_TYP, type AccessClaims, newJti, REFRESH_TYP, type RefreshClaims, signJwt } from './sign.js'
+import { ACCESS_TYP, type AccessClaims, ID_TOKEN_TYP, type IdTokenClaims, newJti, REFRESH_TYP, type RefreshClaims, signJwt } from './sign.js'
 
 export interface IssuedAccess {
   token: string
@@ -76,13 +76,22 @@ export function tokenService(deps: TokenServiceDeps) {
     },
 
     /** Every sign-in starts a family (docs/tokens.md#refresh-families); returns it with its first refresh token. */
-    async startFamily(s: { userId: string; client: Client; scope: string; meta: RequestMeta }): Promise<{ family: SignableFamily; refresh: IssuedRefresh }> {
+    async startFamily(s: {
+      userId: string
+      client: Client
+      scope: string
+      meta: RequestMeta
+      /** Given when it must be known before the family exists (an authorization code names it). */
+      id?: string
+      sessionId?: string | null
+      authTime?: Date | null
+    }): Promise<{ family: SignableFamily; refresh: IssuedRefresh }> {
       const now = clock.now()
       // The key is chosen once: an emergency rotation while the family is written must not
       // turn this sign-in into an error (its tokens are then as void as any issued just before).
       const signer = keys.signer
       const family = await families.start({
-        id: randomUUID(),
+        id: s.id ?? randomUUID(),
         userId: s.userId,
         clientId: s.client.id,
         scope: s.scope,
@@ -91,6 +100,8 @@ export function tokenService(deps: TokenServiceDeps) {
         userAgent: s.meta.userAgent,
         ip: s.meta.ip,
         now: new Date(now),
+        sessionId: s.sessionId ?? null,
+        authTime: s.authTime ?? null,
       })
       return { family, refresh: await service.signCurrent(family, signer) }
     },
@@ -111,6 +122,38 @@ export function tokenService(deps: TokenServiceDeps) {
         withinScope: r.withinScope,
       })
       return { win, signer }
+    },
+
+    /**
+     * An ID token (OpenID Connect Core §2, docs/pages.md#id-token) for the access token it comes
+     * with: `at_hash` is the left half of that token's SHA-256 (§3.1.3.6); the user's claims by
+     * scope (§5.4): `email` gives email and email_verified, `profile` the name.
+     */
+    async idToken(i: {
+      user: { id: string; email: string; name: string | null }
+      client: Client
+      scope: readonly string[]
+      accessToken: string
+      authTime?: Date | null | undefined
+      nonce?: string | null | undefined
+      sid?: string | undefined
+    }): Promise<string> {
+      const iat = epochSeconds(clock)
+      const digest = createHash('sha256').update(i.accessToken).digest()
+      const claims: IdTokenClaims = {
+        iss: config.issuer,
+        sub: i.user.id,
+        aud: i.client.id,
+        exp: iat + config.accessTokenTtl,
+        iat,
+        ...(i.authTime ? { auth_time: Math.floor(i.authTime.getTime() / 1000) } : {}),
+        ...(i.nonce ? { nonce: i.nonce } : {}),
+        ...(i.sid ? { sid: i.sid } : {}),
+        at_hash: digest.subarray(0, 16).toString('base64url'),
+        ...(i.scope.includes('email') ? { email: i.user.email, email_verified: false } : {}),
+        ...(i.scope.includes('profile') && i.user.name ? { name: i.user.name } : {}),
+      }
+      return signJwt(claims, ID_TOKEN_TYP, keys.signer)
     },
 
     /**

@@ -41,6 +41,24 @@ export interface AccessClaims {
 /** The same members, but the family is required and there are no roles. */
 export type RefreshClaims = Omit<AccessClaims, 'roles' | 'sid'> & { sid: string }
 
+export const ID_TOKEN_TYP = 'JWT'
+
+/** OpenID Connect Core §2 and §5.1: who signed in, for which client, when; the rest by scope. */
+export interface IdTokenClaims {
+  iss: string
+  sub: string
+  aud: string
+  exp: number
+  iat: number
+  auth_time?: number
+  nonce?: string
+  sid?: string
+  at_hash: string
+  email?: string
+  email_verified?: boolean
+  name?: string | null
+}
+
 // The protected header is the same for every token of one key and type: encode it once.
 const headers = new Map<string, string>()
 function headerSegment(kid: string, typ: string): string {
@@ -63,7 +81,7 @@ function headerSegment(kid: string, typ: string): string {
  * give the same token: that is how the reuse leeway hands back a family's current refresh
  * token (docs/tokens.md#reuse-leeway).
  */
-export function signJwt(claims: AccessClaims | RefreshClaims, typ: string, signer: SigningKey): Promise<string> {
+export function signJwt(claims: AccessClaims | RefreshClaims | IdTokenClaims, typ: string, signer: SigningKey): Promise<string> {
   const input = `${headerSegment(signer.kid, typ)}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`
   return new Promise((resolve, reject) => {
     sign('sha256', Buffer.from(input), signer.key, (err, signature) => {

@@ -12,7 +12,7 @@ const ACCEPTED = { message: 'If an account has this address, a link to reset its
 
 const passwordReset: FastifyPluginAsyncTypebox = async (app) => {
   const { stores, audit, clock, config, mailer } = app
-  const deps = { config, users: stores.users, resets: stores.passwordResets, mailer, audit, clock }
+  const deps = { config, users: stores.users, resets: stores.passwordResets, sessions: stores.browserSessions, mailer, audit, clock }
   // Work still running after its answer; awaited on close, so that none is cut off.
   const pending = new Set<Promise<void>>()
   app.addHook('onClose', async () => {

@@ -19,7 +19,18 @@ const clients: FastifyPluginAsyncTypebox = async (app) => {
     const b = req.body
     const { client, secret } = await createClient(
       deps,
-      { name: b.name, grantTypes: b.grant_types, scopes: b.scopes, audience: b.audience, public: b.public, cookieDelivery: b.cookie_delivery },
+      {
+        name: b.name,
+        grantTypes: b.grant_types,
+        scopes: b.scopes,
+        audience: b.audience,
+        public: b.public,
+        cookieDelivery: b.cookie_delivery,
+        redirectUris: b.redirect_uris,
+        postLogoutRedirectUris: b.post_logout_redirect_uris,
+        firstParty: b.first_party,
+        reuseLeeway: b.reuse_leeway,
+      },
       { issuer: config.issuer },
       { userId: req.token.sub, meta: requestMeta(req), via: 'api' },
     )

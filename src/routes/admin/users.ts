@@ -7,7 +7,7 @@ import { withErrors } from '../../schemas/errors.js'
 
 const users: FastifyPluginAsyncTypebox = async (app) => {
   const { stores, audit, clock } = app
-  const deps = { users: stores.users, families: stores.families, lockouts: stores.lockouts, audit, clock }
+  const deps = { users: stores.users, families: stores.families, lockouts: stores.lockouts, sessions: stores.browserSessions, audit, clock }
   const security = [{ bearer: [] }]
 
   app.get('/users', { schema: { security, querystring: UserQuery, response: withErrors({ 200: page(AdminUserView) }) } }, async (req) => {

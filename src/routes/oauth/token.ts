@@ -44,6 +44,7 @@ const token: FastifyPluginAsyncTypebox = async (app) => {
         expires_in: issued.access.expiresIn,
         scope: issued.scope,
         ...(refresh && !client.cookieDelivery ? { refresh_token: refresh.token } : {}),
+        ...(issued.idToken ? { id_token: issued.idToken } : {}),
       }
     },
   )

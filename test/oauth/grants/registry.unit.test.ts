@@ -15,21 +15,24 @@ const keys = new MemoryKeyRing([key!, 'active'])
 const users = memoryUsers()
 const families = memoryFamilies(users)
 // GrantDeps asks for the whole stores; the grants take only the methods the fakes have.
-const stores: GrantDeps['stores'] = { users, families }
+// No code is ever issued here: every exchange finds none.
+const authorizationCodes: GrantDeps['stores']['authorizationCodes'] = { consume: async () => null, replayed: async () => false }
+const stores: GrantDeps['stores'] = { users, families, authorizationCodes }
 const tokens = tokenService({ config, keys, clock, families })
 const audit = auditLog()
 const grants = createGrants({ config, check: passwordCheck(clock, audit), stores, tokens, keys, audit, clock })
 
 t.test('the registry holds exactly GRANT_TYPES, in order', async (t) => {
   t.same([...grants.keys()], [...GRANT_TYPES])
-  t.same([...GRANT_TYPES], ['password', 'refresh_token', 'client_credentials'])
+  t.same([...GRANT_TYPES], ['authorization_code', 'password', 'refresh_token', 'client_credentials'])
   for (const [grantType, handler] of grants) t.equal(handler.grantType, grantType, `${grantType}: keyed by its own grant_type`)
-  t.equal(grants.get('authorization_code'), undefined, 'nothing else is looked up')
+  t.equal(grants.get('implicit'), undefined, 'nothing else is looked up')
   t.equal(grants.get('__proto__'), undefined)
 })
 
 t.test('each handler declares the parameters it reads', async (t) => {
   const props = (grantType: string) => Object.keys(grants.get(grantType)!.params.properties).sort()
+  t.same(props('authorization_code'), ['code', 'code_verifier', 'redirect_uri'])
   t.same(props('password'), ['password', 'scope', 'username'])
   t.same(props('refresh_token'), ['refresh_token', 'scope'])
   t.same(props('client_credentials'), ['audience', 'scope'])

@@ -28,6 +28,8 @@ const family: Family = {
   revokedAt: null,
   revokedReason: null,
   userAgent: null,
+  sessionId: null,
+  authTime: null,
   ip: null,
   createdAt: now,
   lastUsedAt: now,
