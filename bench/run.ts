@@ -39,8 +39,10 @@ import { clientCredentials } from './steps/client-credentials.js'
 import { introspect } from './steps/introspect.js'
 import { jwks } from './steps/jwks.js'
 import { limiter } from './steps/limiter.js'
+import { metrics } from './steps/metrics.js'
 import { password } from './steps/password.js'
 import { growth, refresh, seedSmall } from './steps/refresh.js'
+import { revocations } from './steps/revocations.js'
 import { storm } from './steps/storm.js'
 
 const { values: args } = parseArgs({
@@ -87,8 +89,10 @@ const ORDER: [Step[], (b: Bench) => Promise<void>][] = [
   [['sign'], sign],
   [['client_credentials'], clientCredentials],
   [['limiter'], limiter],
+  [['metrics'], metrics],
   [['node-sign'], nodeSign],
   [['introspect'], introspect],
+  [['revocations'], revocations],
   [['argon2'], argon2],
   [['password'], password],
   [['refresh', 'growth'], seedSmall],
@@ -189,6 +193,7 @@ function summary(r: Record<string, Measured>) {
     growth_1m_vs_10k: ratio(r.growth?.p50, r.refresh?.p50),
     storm_jwks_p99_ms: r.stormProbe?.p99 ?? Number.NaN,
     limit_on_vs_off: ratio(r.ccLimitOn?.rps, r.ccLimitOff?.rps),
+    metrics_on_vs_off: ratio(r.ccMetricsOn?.rps, r.ccMetricsOff?.rps),
   }
 }
 
@@ -201,6 +206,7 @@ const TARGETS: Record<keyof ReturnType<typeof summary>, { ok: (v: number) => boo
   growth_1m_vs_10k: { ok: (v) => v <= 1.2, says: '≤ 1.2' },
   storm_jwks_p99_ms: { ok: (v) => v < 20, says: '< 20 ms' },
   limit_on_vs_off: { ok: (v) => v >= 0.95, says: '≥ 0.95' },
+  metrics_on_vs_off: { ok: (v) => v >= 0.97, says: '≥ 0.97' },
 }
 
 function report(results: Record<string, Measured>, host: Machine) {

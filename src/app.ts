@@ -13,10 +13,13 @@ import { lazyChild } from './lib/lazy-logger.js'
 import { createMetrics, type Metrics } from './metrics/registry.js'
 import { InvalidRequest, NotFound, Unavailable } from './oauth/errors.js'
 import database from './plugins/database.js'
+import docs from './plugins/docs.js'
 import errors from './plugins/errors.js'
 import keyring from './plugins/keyring.js'
 import maintenance from './plugins/maintenance.js'
+import metrics from './plugins/metrics.js'
 import rateLimits from './plugins/rate-limit.js'
+import revocationFeed from './plugins/revocation-feed.js'
 import services from './plugins/services.js'
 import account from './routes/account/index.js'
 import admin from './routes/admin/index.js'
@@ -136,6 +139,12 @@ export async function buildApp(opts: AppOptions) {
   await app.register(keyring, { config, clock: app.clock })
   await app.register(services)
   await app.register(maintenance)
+  await app.register(revocationFeed)
+  // Before the routes, so that its onResponse hook sees every answer.
+  await app.register(metrics)
+
+  // Before the routes, so that @fastify/swagger's onRoute hook sees every one of them.
+  await app.register(docs, { config })
 
   // Each route group is its own encapsulated context, with its own error handler.
   await app.register(discovery)

@@ -18,6 +18,8 @@ export interface OptionSpec {
   choices?: readonly string[]
   /** Placeholder in the usage line (`--email E`). */
   value?: string
+  /** Given, the command reads all of standard input (`--password-stdin`): sent along to a running server. */
+  stdin?: boolean
   description: string
 }
 
@@ -53,6 +55,11 @@ export interface Command {
   argument?: { name: string; description: string }
   /** False only for `migrate`, which brings the schema up to date itself. */
   needsSchema: boolean
+  /**
+   * Why a running server does not run this command for the CLI (src/cli/channel-server.ts), when
+   * it does not: the one line the user gets instead. Unset: it runs there like anywhere else.
+   */
+  notBesideServer?: string
   /** Imported on use: `--help` and a mistyped flag answer without loading Prisma or argon2. */
   load(): Promise<Runner>
 }

@@ -8,6 +8,9 @@ export const COMMANDS: readonly Command[] = [
     summary: 'Apply pending database migrations (prisma/migrations) and print what was applied.',
     options: {},
     needsSchema: false,
+    // The server applied every migration it knows at start; newer ones on disk are for newer code.
+    notBesideServer:
+      'migrate: the running server applied the migrations when it started; to apply newer ones, stop it and start the new version (or run migrate while it is stopped)',
     load: async () => (await import('./commands/migrate.js')).migrate,
   },
   {
@@ -22,7 +25,11 @@ export const COMMANDS: readonly Command[] = [
         value: 'P',
         description: '8 to 256 characters; write --password=P if it starts with "-". Visible to `ps`: prefer --password-stdin.',
       },
-      'password-stdin': { type: 'boolean', description: 'Read the password from standard input (one trailing newline is dropped), not the command line.' },
+      'password-stdin': {
+        type: 'boolean',
+        stdin: true,
+        description: 'Read the password from standard input (one trailing newline is dropped), not the command line.',
+      },
       role: { type: 'string', value: 'R', choices: ['user', 'admin'], description: 'user or admin (default user); access tokens carry it in `roles`.' },
       name: { type: 'string', value: 'N', description: 'Display name.' },
     },

@@ -1,13 +1,16 @@
 // The `tessera` runner: finds the command, parses its flags (node's util.parseArgs), opens the
-// database the server uses, runs, prints text or one JSON document, and turns every failure
+// database the server uses (or, when a running server holds the embedded one, has that server
+// run the command: channel.ts), runs, prints text or one JSON document, and turns every failure
 // into exactly one line on stderr. Exit codes: 0 ok, 1 failed, 2 bad command line.
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { systemClock } from '../lib/clock.js'
 import { OperatorError } from '../lib/errors.js'
 import { OAuthError } from '../oauth/errors.js'
+import type { Connection, DatabaseInUse } from '../stores/database.js'
 import { isDatabaseUnavailable } from '../stores/db-errors.js'
-import { type Command, type Flags, type OptionSpec, UsageError } from './command.js'
+import type { Answer } from './channel.js'
+import { type Command, type Context, type Flags, type OptionSpec, type Output, UsageError } from './command.js'
 import { COMMANDS } from './commands.js'
 
 const GLOBAL: Record<string, OptionSpec> = {
@@ -26,6 +29,70 @@ export interface Io {
 const EXIT = { ok: 0, failed: 1, usage: 2 } as const
 
 export async function run(argv: string[], io: Io): Promise<number> {
+  return commandLine(argv, io, async (command, flags) => {
+    // Loaded now, not at start: --help and usage errors answer at once.
+    const [{ loadConfig }, { DatabaseInUse, openDatabase }, { createStores }, { assertMigrated }, { auditTrail }, runner] = await Promise.all([
+      import('../config/index.js'),
+      import('../stores/database.js'),
+      import('../stores/index.js'),
+      import('./schema.js'),
+      import('../audit/trail.js'),
+      command.load(),
+    ])
+    const config = loadConfig(io.env, io.cwd)
+    let db: Connection
+    try {
+      db = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, poolSize: 2 })
+    } catch (err) {
+      // PGlite admits one process: a running server that holds ./data runs the command itself.
+      if (err instanceof DatabaseInUse) return throughServer(argv, command, flags, io, config.pgliteDir, err)
+      throw err
+    }
+    try {
+      if (command.needsSchema) await assertMigrated(db)
+      const stores = createStores(db)
+      const out = await runner({ config, db, stores, clock: systemClock, cwd: io.cwd, audit: auditTrail(stores.audit, systemClock), stdin: io.stdin }, flags)
+      // Printed before closing: a client's secret must reach the user even if closing fails.
+      print(out, flags, io)
+    } finally {
+      await db.close().catch(() => {})
+    }
+    return EXIT.ok
+  })
+}
+
+/** What a running server lends the commands it runs for the CLI: its own database, stores, audit trail, clock and configuration. */
+export type ServerContext = Omit<Context, 'cwd' | 'stdin'>
+
+/**
+ * One command line run inside the server that holds the embedded database (channel-server.ts),
+ * for a `tessera` beside it: parsed, run and printed exactly as `run` does, over the server's
+ * context instead of a database of its own. The server migrated at start: no schema check.
+ */
+export async function runInServer(argv: string[], io: Omit<Io, 'env'>, server: ServerContext): Promise<number> {
+  return commandLine(argv, io, async (command, flags) => {
+    if (command.notBesideServer) throw new OperatorError(command.notBesideServer)
+    const runner = await command.load()
+    print(await runner({ ...server, cwd: io.cwd, stdin: io.stdin }, flags), flags, io)
+    return EXIT.ok
+  })
+}
+
+/** The command's name (`clients create`) when argv names one, for the server's log (never the flags: they may hold a password). */
+export function commandName(argv: string[]): string | undefined {
+  try {
+    const found = resolve(argv)
+    return found.kind === 'command' ? found.command.name : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Finds the command, parses its flags, answers --help and --version, then hands over to `body`;
+ * every failure becomes exactly one line on stderr and its exit code.
+ */
+async function commandLine(argv: string[], io: Pick<Io, 'stdout' | 'stderr'>, body: (command: Command, flags: Flags) => Promise<number>): Promise<number> {
   try {
     const found = resolve(argv)
     if (found.kind === 'help') {
@@ -42,33 +109,37 @@ export async function run(argv: string[], io: Io): Promise<number> {
       io.stdout(`${commandHelp(command)}\n`)
       return EXIT.ok
     }
-    // Loaded now, not at start: --help and usage errors answer at once.
-    const [{ loadConfig }, { openDatabase }, { createStores }, { assertMigrated }, { auditTrail }, runner] = await Promise.all([
-      import('../config/index.js'),
-      import('../stores/database.js'),
-      import('../stores/index.js'),
-      import('./schema.js'),
-      import('../audit/trail.js'),
-      command.load(),
-    ])
-    const config = loadConfig(io.env, io.cwd)
-    // PGlite admits one process: a running server holding ./data makes this throw
-    // DatabaseUnavailable ("in use by process N"), which is the one line the user sees.
-    const db = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, poolSize: 2 })
-    try {
-      if (command.needsSchema) await assertMigrated(db)
-      const stores = createStores(db)
-      const out = await runner({ config, db, stores, clock: systemClock, cwd: io.cwd, audit: auditTrail(stores.audit, systemClock), stdin: io.stdin }, flags)
-      // Printed before closing: a client's secret must reach the user even if closing fails.
-      io.stdout(flags.json ? `${JSON.stringify(out.json, null, 2)}\n` : `${out.text}\n`)
-    } finally {
-      await db.close().catch(() => {})
-    }
-    return EXIT.ok
+    return await body(command, flags)
   } catch (err) {
     io.stderr(`tessera: ${oneLine(describe(err))}\n`)
     return err instanceof UsageError ? EXIT.usage : EXIT.failed
   }
+}
+
+function print(out: Output, flags: Flags, io: Pick<Io, 'stdout'>): void {
+  io.stdout(flags.json ? `${JSON.stringify(out.json, null, 2)}\n` : `${out.text}\n`)
+}
+
+/**
+ * The command sent to the server holding the embedded database, over its socket (channel.ts),
+ * with standard input when a flag given reads it; its output printed as it came, its exit code
+ * returned. A holder that takes no commands (another `tessera`, a server still starting or from
+ * before the channel) leaves the lock's own line: in use by process N.
+ */
+async function throughServer(argv: string[], command: Command, flags: Flags, io: Io, pgliteDir: string, inUse: DatabaseInUse): Promise<number> {
+  const { ask, NoServer, socketPath } = await import('./channel.js')
+  const readsStdin = Object.entries(command.options).some(([name, o]) => o.stdin && flags[name] === true)
+  const stdin = readsStdin ? await io.stdin() : undefined
+  let answer: Answer
+  try {
+    answer = await ask(socketPath(pgliteDir), { argv, cwd: io.cwd, ...(stdin === undefined ? {} : { stdin }) })
+  } catch (err) {
+    if (err instanceof NoServer) throw inUse
+    throw new OperatorError(`${(err as Error).message} (it holds the embedded database in ${pgliteDir}: process ${inUse.pid})`)
+  }
+  io.stdout(answer.stdout)
+  io.stderr(answer.stderr)
+  return answer.code
 }
 
 type Found = { kind: 'help'; text: string } | { kind: 'version' } | { kind: 'command'; command: Command; args: string[] }
@@ -234,7 +305,8 @@ function mainHelp(): string {
     '',
     'Every command takes --json (one JSON document on stdout) and --help.',
     'Configuration comes from the environment, as for the server: DATABASE_URL (Postgres), or the',
-    'embedded database in PGLITE_DIR (./data), which only one process may open at a time.',
+    'embedded database in PGLITE_DIR (./data), which only one process may open at a time: while a',
+    'server holds it, that server runs the commands (over PGLITE_DIR/tessera.sock, its user only).',
     'Exit status: 0 on success, 1 when the command failed, 2 for a bad command line.',
   ].join('\n')
 }

@@ -151,6 +151,24 @@ export const EnvSchema = Type.Object({
   LOCKOUT_DURATION: duration('How long a locked account stays locked.', '15m'),
   PASSWORD_HASH_CONCURRENCY: count('argon2 computations allowed at once; 0: the CPU cores but one (at least 1).', '0'),
   SHUTDOWN_TIMEOUT: duration('How long SIGTERM waits for in-flight requests.', '10s'),
+  METRICS_PORT: Type.Decode(
+    Type.String({
+      pattern: '^[0-9]{1,5}$',
+      default: '0',
+      description: 'TCP port of the separate listener serving Prometheus GET /metrics (never on PORT); 0: no metrics listener.',
+    }),
+    Number,
+  ),
+  METRICS_HOST: Type.String({
+    minLength: 1,
+    default: '127.0.0.1',
+    description: 'Address the metrics listener binds to (0.0.0.0 for a scraper in another container).',
+  }),
+  METRICS_RECORDING: oneOf(
+    ['on', 'off'],
+    'on',
+    'on: requests are counted and timed and the Node.js runtime is sampled for /metrics; off only to measure what that costs (npm run bench).',
+  ),
 })
 
 /** ACCESS_TOKEN_TTL → accessTokenTtl. */
@@ -197,6 +215,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
 /** The rules that tie one variable to another. */
 function check(c: Config, source: NodeJS.ProcessEnv): void {
   if (c.port > 65535) throw new ConfigError(`Invalid PORT=${source.PORT}: TCP port, 0 to 65535.`)
+  if (c.metricsPort > 65535) throw new ConfigError(`Invalid METRICS_PORT=${source.METRICS_PORT}: TCP port, 0 to 65535.`)
+  if (c.metricsPort !== 0 && c.metricsPort === c.port)
+    throw new ConfigError(`Invalid METRICS_PORT=${source.METRICS_PORT}: must differ from PORT, so that /metrics is never on the public port.`)
   if (c.keyPrepublish < c.jwksMaxAge) {
     throw new ConfigError(
       `Invalid KEY_PREPUBLISH=${source.KEY_PREPUBLISH}: must be at least JWKS_MAX_AGE (${c.jwksMaxAge}s), or caches would meet a key they have never seen.`,

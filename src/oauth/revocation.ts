@@ -20,7 +20,7 @@ export async function revokeToken(deps: RevocationDeps, verified: VerifiedToken,
   const { claims } = verified
   // RFC 7009 §2.1: the token must have been issued to the client revoking it.
   if (claims.client_id !== client.id) throw new UnauthorizedClient('This token was not issued to this client.')
-  if (verified.kind === 'access') return deps.revocations.revoke(claims.jti, new Date(claims.exp * 1000))
+  if (verified.kind === 'access') return deps.revocations.revoke(claims.jti, new Date(claims.exp * 1000), new Date(deps.clock.now()))
   const reason = 'revoked_by_client'
   if (await deps.families.revoke(claims.sid!, reason, new Date(deps.clock.now()))) {
     await deps.audit.record({ type: 'family.revoked', subjectId: claims.sub, clientId: client.id, ...meta, details: { sid: claims.sid, reason } })

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { type AuditTrail, auditTrail } from '../audit/trail.js'
 import type { Config } from '../config/index.js'
+import { countRevocations } from '../metrics/revocations.js'
 import { type Connection, type Database, openDatabase } from '../stores/database.js'
 import { createStores, type Stores } from '../stores/index.js'
 import { migrate } from '../stores/migrate.js'
@@ -11,6 +12,8 @@ import { migrate } from '../stores/migrate.js'
 declare module 'fastify' {
   interface FastifyInstance {
     db: Database
+    /** The whole connection, for the CLI commands the server runs beside it (src/cli/channel-server.ts) only: routes use db and stores. */
+    connection: Connection
     stores: Stores
     audit: AuditTrail
   }
@@ -40,7 +43,9 @@ async function database(app: FastifyInstance, opts: DatabasePluginOptions) {
   // itself. Clients are read on every /token request: cached, a change reaches every instance
   // within 5 s.
   app.decorate('db', db as Database)
-  const stores = createStores(db, { clientCacheMs: 5000 })
+  app.decorate('connection', db)
+  // Revocations are counted where the rows change (metrics/revocations.ts).
+  const stores = countRevocations(createStores(db, { clientCacheMs: 5000 }), app.metrics)
   app.decorate('stores', stores)
   app.decorate('audit', auditTrail(stores.audit, app.clock, app.log))
 }

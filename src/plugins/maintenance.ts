@@ -2,6 +2,8 @@
 // PURGE_INTERVAL, in small batches so that no delete holds long locks:
 // - a revoked access token's jti is denied only until the token would have expired anyway
 //   (docs/tokens.md#revocation);
+// - a deleted client's revoked family is listed by the revocation feed until its access tokens
+//   have expired (ACCESS_TOKEN_TTL after its revocation), then forgotten;
 // - a refresh family is kept RETENTION_GRACE past its absolute end, then deleted;
 // - a password-reset token goes once used or expired;
 // - failed sign-ins are forgotten once their window is over and they hold no lock;
@@ -39,6 +41,7 @@ async function maintenance(app: FastifyInstance) {
       const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000)
       return {
         denials: await drain((n) => stores.revocations.purgeExpired(now, n)),
+        revoked_sessions: await drain((n) => stores.revocationFeed.purgeSessions(ago(config.accessTokenTtl + 1), n)),
         families: await drain((n) => stores.families.purgeEnded(ago(config.retentionGrace), n)),
         reset_tokens: await drain((n) => stores.passwordResets.purgeSpent(now, n)),
         login_failures: await drain((n) => stores.lockouts.purgeStale(ago(config.lockoutWindow), now, n)),

@@ -71,3 +71,23 @@ export const IntrospectionResponse = Type.Object({
   sid: Type.Optional(Type.String()),
   roles: Type.Optional(Type.Array(Type.String())),
 })
+
+/** GET /revocations (docs/endpoints.md#get-revocations): `since` is a cursor the feed gave. */
+export const RevocationsQuery = Type.Object(
+  { since: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'The `cursor` of an earlier answer: only what was revoked after it.' })) },
+  { additionalProperties: false },
+)
+
+/** The revocation feed (SPEC §10): each entry listed until every access token it affects has expired (`exp`, seconds since epoch). */
+export const RevocationFeed = Type.Object({
+  sids: Type.Array(Type.Object({ sid: Type.String(), exp: Type.Integer() }), {
+    description: 'Revoked refresh families: refuse access tokens whose `sid` is one of these.',
+  }),
+  jtis: Type.Array(Type.Object({ jti: Type.String(), exp: Type.Integer() }), {
+    description: 'Revoked access tokens: refuse those whose `jti` is one of these.',
+  }),
+  cursor: Type.String({ description: 'Pass it as `since` next time.' }),
+})
+
+/** GET /revocations answers 304, with no body, when If-None-Match names the feed's current ETag. */
+export const FeedNotModified = Type.Unsafe<undefined>({ description: 'Nothing was revoked since the ETag given in If-None-Match.' })

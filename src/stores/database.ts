@@ -35,7 +35,17 @@ export interface Database {
    * (a Postgres advisory lock; PGlite admits one process, so a promise chain suffices).
    */
   withLock<T>(name: string, fn: () => Promise<T>): Promise<T>
+  /** Postgres only: the connection pool's use right now (metrics read it on scrape); PGlite has no pool. */
+  poolUse?(): PoolUse
   close(): Promise<void>
+}
+
+/** pg.Pool's counts: connections open, of them idle, and queries waiting for one; and its size. */
+export interface PoolUse {
+  total: number
+  idle: number
+  waiting: number
+  max: number
 }
 
 /**
@@ -52,6 +62,16 @@ export interface Connection extends Database, Session {
 
 export class DatabaseUnavailable extends OperatorError {
   override name = 'DatabaseUnavailable'
+}
+
+/** The embedded database is held by another live process (`pid`): the CLI then asks that server (src/cli/channel.ts). */
+export class DatabaseInUse extends DatabaseUnavailable {
+  constructor(
+    message: string,
+    readonly pid: number,
+  ) {
+    super(message)
+  }
 }
 
 export interface DatabaseOptions {
@@ -117,7 +137,9 @@ async function openPostgres(connectionString: string, limits: Omit<pg.PoolConfig
       client.release()
     }
   }
-  return connection('postgres', prisma, sessionOf(pool), withLockedSession, () => pool.end())
+  const conn = connection('postgres', prisma, sessionOf(pool), withLockedSession, () => pool.end())
+  const max = limits.max ?? 10
+  return { ...conn, poolUse: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max }) }
 }
 
 /** The Connection over a driver's session and lock; `closeDriver` runs after Prisma disconnects. */
@@ -249,8 +271,9 @@ export function lockDirectory(dir: string): () => void {
   const file = join(dir, 'tessera.pid')
   const self = [process.pid, startTime(process.pid)].filter((v) => v !== undefined).join(' ')
   const inUse = (pid: number) =>
-    new DatabaseUnavailable(
+    new DatabaseInUse(
       `the embedded database in ${dir} is in use by process ${pid} (a running Tessera server?); stop it, or set DATABASE_URL to use Postgres`,
+      pid,
     )
   const release = () => {
     held.delete(file)

@@ -3,6 +3,7 @@
 // revoked or expired. What "live" means is defined here once, for JavaScript and for SQL.
 import { isUuid } from '../lib/ids.js'
 import type { PrismaClient, Session } from './database.js'
+import type { RevokedSignal } from './revocation-feed.js'
 
 export interface Family {
   id: string
@@ -90,7 +91,16 @@ const cappedExp = (exp: string, familyEnd: string) => `LEAST(${exp}::int, floor(
 const SIGNABLE = `f.id, f.user_id AS "userId", f.client_id AS "clientId", f.scope, f.current_jti AS "currentJti",
                   f.current_kid AS "currentKid", f.current_iat AS "currentIat", f.current_exp AS "currentExp"`
 
-export function familyStore(prisma: PrismaClient, session: Session) {
+/**
+ * `revoked` hears of every revocation this store writes, once it is written: the revocation
+ * feed of this instance learns of it at once (docs/tokens.md#revocation-feed).
+ */
+export function familyStore(prisma: PrismaClient, session: Session, revoked: RevokedSignal = () => {}) {
+  /** Passes `n` through, telling the feed when it is more than zero. */
+  const told = <T extends number | boolean | string[]>(result: T, now: Date): T => {
+    if (result === true || (typeof result === 'number' && result > 0) || (Array.isArray(result) && result.length > 0)) revoked(now)
+    return result
+  }
   return {
     /** Inserts a new family whose current token is `f.token`; returns what signing it needs. */
     async start(f: NewFamily): Promise<SignableFamily> {
@@ -173,14 +183,14 @@ export function familyStore(prisma: PrismaClient, session: Session) {
     /** Revokes a live family; false if it was already revoked (or does not exist). */
     async revoke(id: string, reason: string, now: Date): Promise<boolean> {
       const r = await prisma.refreshFamily.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: now, revokedReason: reason } })
-      return r.count === 1
+      return told(r.count === 1, now)
     },
 
     /** Revokes one of a user's families; false if it is not theirs, or not live. */
     async revokeOfUser(userId: string, id: string, reason: string, now: Date): Promise<boolean> {
       if (!isUuid(id)) return false
       const r = await prisma.refreshFamily.updateMany({ where: { id, userId, revokedAt: null }, data: { revokedAt: now, revokedReason: reason } })
-      return r.count === 1
+      return told(r.count === 1, now)
     },
 
     /** Revokes every live family of a user, but `exceptId` (the session that asked); returns the ids revoked. */
@@ -190,7 +200,10 @@ export function familyStore(prisma: PrismaClient, session: Session) {
           WHERE user_id = $1::uuid AND revoked_at IS NULL AND ($4::uuid IS NULL OR id <> $4::uuid) RETURNING id`,
         [userId, now, reason, exceptId ?? null],
       )
-      return rows.map((r) => r.id)
+      return told(
+        rows.map((r) => r.id),
+        now,
+      )
     },
 
     /** Revokes every live family of a user with one client (the user withdrew their consent); returns the ids revoked. */
@@ -199,7 +212,10 @@ export function familyStore(prisma: PrismaClient, session: Session) {
         `UPDATE refresh_families SET revoked_at = $3, revoked_reason = $4 WHERE user_id = $1::uuid AND client_id = $2 AND revoked_at IS NULL RETURNING id`,
         [userId, clientId, now, reason],
       )
-      return rows.map((r) => r.id)
+      return told(
+        rows.map((r) => r.id),
+        now,
+      )
     },
 
     /** Revokes every live family started from a browser session (its /logout); returns the ids revoked. */
@@ -208,12 +224,31 @@ export function familyStore(prisma: PrismaClient, session: Session) {
         `UPDATE refresh_families SET revoked_at = $2, revoked_reason = $3 WHERE session_id = $1 AND revoked_at IS NULL RETURNING id`,
         [sessionId, now, reason],
       )
-      return rows.map((r) => r.id)
+      return told(
+        rows.map((r) => r.id),
+        now,
+      )
     },
 
-    /** Revokes every live family of a client (it is being deleted); returns how many. */
+    /**
+     * Revokes every live family of a client (it is being deleted, and its families with it);
+     * returns how many. Every revoked family of the client, this one's and earlier ones, is
+     * also kept in revoked_sessions, so the revocation feed still lists its sid once the row
+     * is gone (until its access tokens have expired; the retention job drops it then).
+     */
     async revokeAllOfClient(clientId: string, reason: string, now: Date): Promise<number> {
-      return (await prisma.refreshFamily.updateMany({ where: { clientId, revokedAt: null }, data: { revokedAt: now, revokedReason: reason } })).count
+      // The second SELECT sees the table as it was before this statement's UPDATE: the
+      // families it revokes are not in it twice.
+      const rows = await session.query<{ n: number }>(
+        `WITH r AS (UPDATE refresh_families SET revoked_at = $2, revoked_reason = $3 WHERE client_id = $1 AND revoked_at IS NULL RETURNING id, revoked_at),
+              k AS (INSERT INTO revoked_sessions (sid, revoked_at)
+                    SELECT id, revoked_at FROM r
+                    UNION ALL SELECT id, revoked_at FROM refresh_families WHERE client_id = $1 AND revoked_at IS NOT NULL
+                    ON CONFLICT (sid) DO NOTHING)
+         SELECT count(*)::int AS n FROM r`,
+        [clientId, now, reason],
+      )
+      return told(rows[0]?.n ?? 0, now)
     },
 
     /** A user's live families (their sessions, one per device), most recently used first. */
@@ -237,7 +272,10 @@ export function familyStore(prisma: PrismaClient, session: Session) {
 
     /** Revokes every family whose current token `kid` signed (that key was compromised); returns how many. */
     async revokeSignedBy(kid: string, reason: string, now: Date): Promise<number> {
-      return (await prisma.refreshFamily.updateMany({ where: { currentKid: kid, revokedAt: null }, data: { revokedAt: now, revokedReason: reason } })).count
+      return told(
+        (await prisma.refreshFamily.updateMany({ where: { currentKid: kid, revokedAt: null }, data: { revokedAt: now, revokedReason: reason } })).count,
+        now,
+      )
     },
   }
 }

@@ -1,8 +1,9 @@
 // Password-reset tokens (docs/endpoints.md#password-reset): stored only as a SHA-256 hash, one
 // per user (a newer one replaces an older one), single use, consumed by one conditional write.
 import type { PrismaClient, Session } from './database.js'
+import type { RevokedSignal } from './revocation-feed.js'
 
-export function passwordResetStore(prisma: PrismaClient, session: Session) {
+export function passwordResetStore(prisma: PrismaClient, session: Session, revoked: RevokedSignal = () => {}) {
   return {
     /** Makes `tokenHash` the user's only reset token. */
     async replace(r: { userId: string; tokenHash: string; expiresAt: Date; now: Date }): Promise<void> {
@@ -33,6 +34,7 @@ export function passwordResetStore(prisma: PrismaClient, session: Session) {
         [r.tokenHash, r.passwordHash, r.now],
       )
       const row = rows[0]
+      if (row && row.revoked.length > 0) revoked(r.now)
       return row ? { userId: row.user_id, revokedFamilies: row.revoked } : null
     },
 

@@ -1,10 +1,13 @@
 // Revoked access-token jtis (RFC 7009), each kept only until the token would have expired.
 import type { PrismaClient, Session } from './database.js'
+import type { RevokedSignal } from './revocation-feed.js'
 
-export function revocationStore(prisma: PrismaClient, session: Session) {
+export function revocationStore(prisma: PrismaClient, session: Session, revoked: RevokedSignal = () => {}) {
   return {
-    async revoke(jti: string, expiresAt: Date): Promise<void> {
-      await prisma.revokedToken.upsert({ where: { jti }, create: { jti, expiresAt }, update: {} })
+    /** Denies `jti` until `expiresAt`; `now` is its place in the revocation feed. */
+    async revoke(jti: string, expiresAt: Date, now: Date): Promise<void> {
+      await prisma.revokedToken.upsert({ where: { jti }, create: { jti, expiresAt, revokedAt: now }, update: {} })
+      revoked(now)
     },
 
     async isRevoked(jti: string): Promise<boolean> {

@@ -35,6 +35,19 @@ export const isPage = (url: string): boolean => {
   return /^\/(?:authorize|signin|signup|consent|forgot-password|reset-password|logout|assets\/)/.test(path)
 }
 
+/**
+ * Swagger UI at /docs (docs/endpoints.md#openapi): its page (HTML) and its files are successes
+ * of a third-party UI, neither Tessera's pages nor JSON; its errors (a file that is not there) are
+ * the root context's JSON errors, checked like any other route's.
+ */
+export const isDocsUi = (url: string): boolean => {
+  try {
+    return /^\/docs(?:\/|$)/.test(new URL(url, 'http://x').pathname)
+  } catch {
+    return false
+  }
+}
+
 /** What a page's answer must be: never a 5xx or a stack; an error a page with its message (role=alert), and the pages' CSP. */
 function pageProblems(method: string, a: Answer, add: (kind: string, text: string) => void): void {
   if (STACK.test(a.body)) add('stack trace', 'the body holds what looks like a stack trace or a source path')
@@ -52,6 +65,7 @@ export function problemsOf(method: string, a: Answer, url = ''): Problem[] {
     pageProblems(method, a, add)
     return out
   }
+  if (isDocsUi(url) && a.status < 400 && /^text\/html/i.test(type)) return out
   if (/html/i.test(type) || /^\s*</.test(a.body)) add('html', `an HTML answer (${type || 'no content-type'})`)
   if (STACK.test(a.body)) add('stack trace', 'the body holds what looks like a stack trace or a source path')
   if (a.status < 400) return out

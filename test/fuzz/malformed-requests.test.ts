@@ -9,10 +9,10 @@
 // looking for a smaller failing request.
 import fc from 'fast-check'
 import t, { type Test } from 'tap'
-import type { App } from '../../src/app.js'
 import { build, eachLeg } from '../helpers/build.js'
+import { routesOf } from '../helpers/routes.js'
 import { type Answer, isPage, type Problem, problemsOf, sendRaw } from './answers.js'
-import { type Route, rawRequests, requests } from './arbitraries.js'
+import { rawRequests, requests } from './arbitraries.js'
 import { type Concrete, describe, describeRaw, describeSpec, type RawSpec, type Spec, World } from './model.js'
 
 const envInt = (name: string, fallback: number) => {
@@ -77,26 +77,9 @@ const EXPECTED = [
   'GET /logout',
   'POST /logout',
   'GET /assets/tessera.css',
+  'GET /openapi.json',
+  'GET /docs',
 ]
-
-/**
- * The app's routes, read from its own route tree (printRoutes without common prefixes: one line
- * per node, its path relative to its parent, its methods in parentheses). HEAD, which Fastify
- * adds to every GET, is left out: it is one of the strange methods sent to every path.
- */
-function routesOf(app: App): Route[] {
-  const out: Route[] = []
-  const stack: string[] = []
-  for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
-    const m = /^((?:│ {3}| {4})*)(?:├── |└── )(.*?)(?: \(([^)]*)\))?$/.exec(line)
-    if (!m) continue
-    const depth = m[1]!.length / 4
-    stack.length = depth
-    stack.push(m[2]!)
-    for (const method of m[3]?.split(',').map((s) => s.trim()) ?? []) if (method !== 'HEAD') out.push({ method, url: stack.join('') })
-  }
-  return out
-}
 
 interface Failure {
   index: number

@@ -2,12 +2,14 @@
 // the caller's own account and sessions with an access token. JSON only, JSON errors.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { useJsonErrors } from '../../http/json-errors.js'
+import { tagRoutes } from '../../plugins/docs.js'
 import me from './me.js'
 import passwordReset from './password-reset.js'
 import publicProfile from './public-profile.js'
 import signUp from './sign-up.js'
 
 const account: FastifyPluginAsyncTypebox = async (app) => {
+  tagRoutes(app, 'Accounts')
   useJsonErrors(app)
   await app.register(signUp)
   await app.register(publicProfile)

@@ -10,6 +10,7 @@ import {
   redirectBack,
 } from '../../oauth/authorize/request.js'
 import { messagePage } from '../../pages/views.js'
+import { AuthorizeQuery, page } from '../../schemas/openapi.js'
 import type { ClientStore } from '../../stores/clients.js'
 import type { Web } from './web.js'
 
@@ -41,7 +42,14 @@ export function authorizeRoutes(web: Web): FastifyPluginAsync {
     const back = (reply: FastifyReply, r: Pick<AuthorizationRequest, 'redirectUri' | 'state'>, params: Record<string, string>) =>
       reply.redirect(redirectBack(r.redirectUri, config.issuer, { ...params, state: r.state }), 303)
 
-    app.get('/authorize', async (req, reply) => {
+    const docs = {
+      schema: page(
+        'Start an authorization (RFC 6749 §4.1, PKCE)',
+        'Signs the user in and asks for consent as needed, then redirects to redirect_uri with a code, or an error.',
+      ),
+      config: { openapiQuery: AuthorizeQuery },
+    }
+    app.get('/authorize', docs, async (req, reply) => {
       let request: AuthorizationRequest
       try {
         request = await parseAuthorizationRequest(stores.clients, req.query as Record<string, unknown>)

@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { requestMeta } from '../../http/request-meta.js'
 import { redirectBack } from '../../oauth/authorize/request.js'
 import { consentPage, messagePage } from '../../pages/views.js'
+import { page, ReturnToQuery } from '../../schemas/openapi.js'
 import { requestFrom } from './authorize.js'
 import { safeReturn, type Web } from './web.js'
 
@@ -12,7 +13,7 @@ export function consentRoutes(web: Web): FastifyPluginAsync {
     const { stores, config, clock, audit } = app
     const gone = 'This sign-in request is no longer valid. Go back to the application and start again.'
 
-    app.get('/consent', async (req, reply) => {
+    app.get('/consent', { schema: page('The consent page'), config: { openapiQuery: ReturnToQuery } }, async (req, reply) => {
       const returnTo = safeReturn((req.query as Record<string, unknown>).return_to)
       const request = returnTo ? await requestFrom(stores.clients, returnTo) : null
       if (!returnTo || !request) return web.render(reply, 400, 'Allow access', messagePage({ text: gone, error: true }))
@@ -27,7 +28,7 @@ export function consentRoutes(web: Web): FastifyPluginAsync {
       )
     })
 
-    app.post('/consent', async (req, reply) => {
+    app.post('/consent', { schema: page('Allow or deny (the page’s form)') }, async (req, reply) => {
       const body = (req.body ?? {}) as Record<string, string>
       web.checkForm(req, body)
       const returnTo = safeReturn(body.return_to)

@@ -3,10 +3,12 @@
 import { createHash } from 'node:crypto'
 import cookie from '@fastify/cookie'
 import type { FastifyError, FastifyPluginAsync } from 'fastify'
+import Type from 'typebox'
 import { acceptForms } from '../../http/bodies.js'
 import { toOAuthError } from '../../http/json-errors.js'
 import { stylesheet } from '../../pages/layout.js'
 import { messagePage } from '../../pages/views.js'
+import { tagRoutes } from '../../plugins/docs.js'
 import { authorizeRoutes } from './authorize.js'
 import { consentRoutes } from './consent.js'
 import { logoutRoutes } from './logout.js'
@@ -15,6 +17,7 @@ import { signInRoutes } from './sign-in.js'
 import { web as makeWeb } from './web.js'
 
 const browser: FastifyPluginAsync = async (app) => {
+  tagRoutes(app, 'Pages')
   await app.register(cookie)
   acceptForms(app)
   const web = makeWeb(app)
@@ -38,7 +41,14 @@ const browser: FastifyPluginAsync = async (app) => {
 
   const css = stylesheet(web.brand)
   const etag = `"${createHash('sha256').update(css).digest('base64url').slice(0, 16)}"`
-  app.get('/assets/tessera.css', async (req, reply) => {
+  const cssSchema = {
+    summary: 'The pages’ stylesheet',
+    response: {
+      200: { description: 'CSS; ETag, 304.', content: { 'text/css': { schema: Type.String() } } },
+      304: Type.Unsafe<undefined>({ description: 'The ETag given in If-None-Match is current.' }),
+    },
+  }
+  app.get('/assets/tessera.css', { schema: cssSchema }, async (req, reply) => {
     reply.header('cache-control', 'public, max-age=3600').header('etag', etag).type('text/css; charset=utf-8')
     if (req.headers['if-none-match'] === etag) return reply.code(304).send()
     return css

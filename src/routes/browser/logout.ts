@@ -6,6 +6,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { requestMeta } from '../../http/request-meta.js'
 import { readIdTokenHint } from '../../oauth/tokens/id-token-hint.js'
 import { logoutPage, messagePage } from '../../pages/views.js'
+import { LogoutQuery, page } from '../../schemas/openapi.js'
 import { field, type Web } from './web.js'
 
 const PARAMS = ['id_token_hint', 'post_logout_redirect_uri', 'state', 'client_id'] as const
@@ -53,7 +54,7 @@ export function logoutRoutes(web: Web): FastifyPluginAsync {
 
     const read = (source: unknown) => Object.fromEntries(PARAMS.map((n) => [n, field(source, n, 8192)])) as Record<(typeof PARAMS)[number], string | undefined>
 
-    app.get('/logout', async (req, reply) => {
+    app.get('/logout', { schema: page('Sign out (OpenID RP-Initiated Logout 1.0)'), config: { openapiQuery: LogoutQuery } }, async (req, reply) => {
       const params = read(req.query)
       const hint = params.id_token_hint ? readIdTokenHint(params.id_token_hint, { keys, issuer: config.issuer }) : undefined
       if (params.id_token_hint && !hint) {
@@ -72,7 +73,7 @@ export function logoutRoutes(web: Web): FastifyPluginAsync {
       return web.render(reply, 200, 'Sign out', logoutPage({ csrf: web.csrfToken(req, reply), email: user?.email ?? '', query }))
     })
 
-    app.post('/logout', async (req, reply) => {
+    app.post('/logout', { schema: page('Sign out (the page’s form)') }, async (req, reply) => {
       const body = (req.body ?? {}) as Record<string, string>
       web.checkForm(req, body)
       const params = read(body)

@@ -5,6 +5,7 @@ import { requestReset, resetPassword } from '../../accounts/password-reset.js'
 import { requestMeta } from '../../http/request-meta.js'
 import { OAuthError } from '../../oauth/errors.js'
 import { forgotPasswordPage, messagePage, resetPasswordPage } from '../../pages/views.js'
+import { page, ResetLinkQuery } from '../../schemas/openapi.js'
 import { field, type Web } from './web.js'
 
 export function passwordRoutes(web: Web): FastifyPluginAsync {
@@ -17,9 +18,11 @@ export function passwordRoutes(web: Web): FastifyPluginAsync {
       await Promise.all(pending)
     })
 
-    app.get('/forgot-password', async (req, reply) => web.render(reply, 200, 'Reset your password', forgotPasswordPage({ csrf: web.csrfToken(req, reply) })))
+    app.get('/forgot-password', { schema: page('The forgotten-password page') }, async (req, reply) =>
+      web.render(reply, 200, 'Reset your password', forgotPasswordPage({ csrf: web.csrfToken(req, reply) })),
+    )
 
-    app.post('/forgot-password', limited, async (req, reply) => {
+    app.post('/forgot-password', { ...limited, schema: page('Ask for a reset link (the page’s form)') }, async (req, reply) => {
       const body = (req.body ?? {}) as Record<string, string>
       web.checkForm(req, body)
       const email = field(body, 'email', 320)
@@ -46,7 +49,7 @@ export function passwordRoutes(web: Web): FastifyPluginAsync {
       )
     })
 
-    app.get('/reset-password', async (req, reply) => {
+    app.get('/reset-password', { schema: page('The reset-password page'), config: { openapiQuery: ResetLinkQuery } }, async (req, reply) => {
       const token = field(req.query, 'token', 200)
       if (!token)
         return web.render(
@@ -58,7 +61,7 @@ export function passwordRoutes(web: Web): FastifyPluginAsync {
       return web.render(reply, 200, 'Choose a new password', resetPasswordPage({ csrf: web.csrfToken(req, reply), token }))
     })
 
-    app.post('/reset-password', limited, async (req, reply) => {
+    app.post('/reset-password', { ...limited, schema: page('Set a new password (the page’s form)') }, async (req, reply) => {
       const body = (req.body ?? {}) as Record<string, string>
       web.checkForm(req, body)
       const token = field(body, 'token', 200) ?? ''

@@ -7,6 +7,7 @@ import { checkPassword } from '../../accounts/password-check.js'
 import { requestMeta } from '../../http/request-meta.js'
 import { OAuthError, RateLimited } from '../../oauth/errors.js'
 import { messagePage, signInPage, signUpPage } from '../../pages/views.js'
+import { page, ReturnToQuery } from '../../schemas/openapi.js'
 import { requestFrom } from './authorize.js'
 import { field, safeReturn, type Web } from './web.js'
 
@@ -26,7 +27,7 @@ export function signInRoutes(web: Web): FastifyPluginAsync {
       return web.render(reply, 200, 'Signed in', messagePage({ text: `You are signed in as ${user.email}.`, link: { href: '/logout', label: 'Sign out' } }))
     }
 
-    app.get('/signin', async (req, reply) => {
+    app.get('/signin', { schema: page('The sign-in page'), config: { openapiQuery: ReturnToQuery } }, async (req, reply) => {
       const q = req.query as Record<string, unknown>
       const returnTo = safeReturn(q.return_to)
       const session = await web.session(req)
@@ -48,7 +49,7 @@ export function signInRoutes(web: Web): FastifyPluginAsync {
       )
     })
 
-    app.post('/signin', limited, async (req, reply) => {
+    app.post('/signin', { ...limited, schema: page('Sign in (the page’s form)') }, async (req, reply) => {
       const body = (req.body ?? {}) as Record<string, string>
       web.checkForm(req, body)
       const returnTo = safeReturn(body.return_to)
@@ -84,13 +85,13 @@ export function signInRoutes(web: Web): FastifyPluginAsync {
       return signedIn(req, reply, user, returnTo)
     })
 
-    app.get('/signup', async (req, reply) => {
+    app.get('/signup', { schema: page('The sign-up page'), config: { openapiQuery: ReturnToQuery } }, async (req, reply) => {
       const returnTo = safeReturn((req.query as Record<string, unknown>).return_to)
       if (config.registration !== 'open') return web.render(reply, 403, 'Create an account', messagePage({ text: 'Registration is closed.', error: true }))
       return web.render(reply, 200, 'Create an account', signUpPage({ csrf: web.csrfToken(req, reply), returnTo }))
     })
 
-    app.post('/signup', limited, async (req, reply) => {
+    app.post('/signup', { ...limited, schema: page('Sign up (the page’s form)') }, async (req, reply) => {
       const body = (req.body ?? {}) as Record<string, string>
       web.checkForm(req, body)
       if (config.registration !== 'open') return web.render(reply, 403, 'Create an account', messagePage({ text: 'Registration is closed.', error: true }))

@@ -4,6 +4,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { useJsonErrors } from '../../http/json-errors.js'
+import { tagRoutes } from '../../plugins/docs.js'
 import { withErrors } from '../../schemas/errors.js'
 import { serverMetadata } from './metadata.js'
 
@@ -22,6 +23,7 @@ const MetadataBody = Type.Unsafe<Buffer>(Type.Object({}, { additionalProperties:
 const NotModified = Type.Unsafe<undefined>({ description: 'The ETag given in If-None-Match is current.' })
 
 const discovery: FastifyPluginAsyncTypebox = async (app) => {
+  tagRoutes(app, 'Discovery')
   useJsonErrors(app)
   const metadata = Buffer.from(JSON.stringify(serverMetadata(app.config, [...app.grants.keys()])))
   const jwksCache = `public, max-age=${app.config.jwksMaxAge}, stale-if-error=86400`

@@ -4,9 +4,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { useJsonErrors } from '../../http/json-errors.js'
 import { Unavailable } from '../../oauth/errors.js'
+import { tagRoutes } from '../../plugins/docs.js'
 import { withErrors } from '../../schemas/errors.js'
 
 const health: FastifyPluginAsyncTypebox = async (app) => {
+  tagRoutes(app, 'Health')
   useJsonErrors(app)
   const quiet = { logLevel: 'warn' as const }
   app.get('/healthz', { ...quiet, schema: { response: withErrors({ 200: Type.Object({ status: Type.Literal('ok') }) }) } }, async (_req, reply) => {

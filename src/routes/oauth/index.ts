@@ -1,15 +1,19 @@
-// The OAuth endpoints: POST /token (RFC 6749), /revoke (RFC 7009), /introspect (RFC 7662), in
-// one encapsulated group with its own cookies, no-store answers and JSON errors.
+// The OAuth endpoints: POST /token (RFC 6749), /revoke (RFC 7009), /introspect (RFC 7662), and
+// GET /revocations (the revocation feed, SPEC §10), in one encapsulated group with its own
+// cookies, no-store answers and JSON errors.
 import cookie from '@fastify/cookie'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { acceptForms, FORM } from '../../http/bodies.js'
 import { useJsonErrors } from '../../http/json-errors.js'
 import { oauthParams } from '../../oauth/params.js'
+import { tagRoutes } from '../../plugins/docs.js'
 import introspect from './introspect.js'
+import revocations from './revocations.js'
 import revoke from './revoke.js'
 import token from './token.js'
 
 const oauth: FastifyPluginAsyncTypebox = async (app) => {
+  tagRoutes(app, 'OAuth')
   useJsonErrors(app, [FORM, 'application/json'])
   acceptForms(app)
   // Only these routes read cookies (browser clients' refresh tokens): parse them nowhere else.
@@ -31,6 +35,7 @@ const oauth: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(token)
   await app.register(revoke)
   await app.register(introspect)
+  await app.register(revocations)
 }
 
 export default oauth

@@ -10,6 +10,7 @@ import { tokenStatus } from '../../oauth/tokens/status.js'
 import { readToken, type VerifiedToken } from '../../oauth/tokens/verify.js'
 import { withErrors } from '../../schemas/errors.js'
 import { IntrospectionResponse, IntrospectRequest } from '../../schemas/oauth.js'
+import { clientAuthenticated } from '../../schemas/openapi.js'
 import type { Client } from '../../stores/clients.js'
 
 /**
@@ -32,7 +33,12 @@ const introspect: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/introspect',
     {
-      schema: { body: IntrospectRequest, response: withErrors({ 200: IntrospectionResponse }) },
+      schema: {
+        summary: 'Introspect a token (RFC 7662)',
+        ...clientAuthenticated,
+        body: IntrospectRequest,
+        response: withErrors({ 200: IntrospectionResponse }),
+      },
       ...app.limits.route(config.rateLimitToken),
     },
     async (req) => {

@@ -11,6 +11,7 @@ import { revokeToken } from '../../oauth/revocation.js'
 import { readToken } from '../../oauth/tokens/verify.js'
 import { withErrors } from '../../schemas/errors.js'
 import { RevokeRequest } from '../../schemas/oauth.js'
+import { clientAuthenticated } from '../../schemas/openapi.js'
 
 const revoke: FastifyPluginAsyncTypebox = async (app) => {
   const { stores, keys, config, clock, audit } = app
@@ -21,6 +22,8 @@ const revoke: FastifyPluginAsyncTypebox = async (app) => {
     {
       ...app.limits.route(config.rateLimitToken),
       schema: {
+        summary: 'Revoke a token (RFC 7009)',
+        ...clientAuthenticated,
         body: RevokeRequest,
         response: withErrors({ 200: Type.Unsafe<undefined>({ description: 'Revoked, or not a token of ours: no body (RFC 7009 §2.2).' }) }),
       },

@@ -8,16 +8,25 @@ import type { GrantHandler } from '../../oauth/grants/types.js'
 import { paramsChecker } from '../../oauth/params.js'
 import { withErrors } from '../../schemas/errors.js'
 import { TokenRequest, TokenResponse } from '../../schemas/oauth.js'
+import { clientAuthenticated } from '../../schemas/openapi.js'
 
 const token: FastifyPluginAsyncTypebox = async (app) => {
   const { grants, stores, config } = app
   const cookies = refreshCookie(config.issuer, config.corsOrigins)
   const checkers = new Map([...grants.values()].map((g): [GrantHandler, ReturnType<typeof paramsChecker>] => [g, paramsChecker(g.params)]))
+  // tessera_tokens_issued_total's series, one per grant, made once (and shown at 0 from the start).
+  const issuedBy = new Map(
+    [...grants.values()].map((g) => {
+      const series = app.metrics.tokensIssued.labels({ grant: g.grantType })
+      series.inc(0)
+      return [g, series]
+    }),
+  )
 
   app.post(
     '/token',
     {
-      schema: { body: TokenRequest, response: withErrors({ 200: TokenResponse }) },
+      schema: { summary: 'Issue tokens (RFC 6749 §3.2)', ...clientAuthenticated, body: TokenRequest, response: withErrors({ 200: TokenResponse }) },
       ...app.limits.route(config.rateLimitToken),
     },
     async (req, reply) => {
@@ -33,6 +42,7 @@ const token: FastifyPluginAsyncTypebox = async (app) => {
         cookies.assertTrustedOrigin(req)
       }
       const issued = await grant.handle(checkers.get(grant)!(params), { client, meta: requestMeta(req), cookieRefreshToken })
+      issuedBy.get(grant)!.inc()
 
       // RFC 6749 §5.1. The family is started either way (it is the session); its refresh token
       // goes only to clients allowed to refresh, and to a browser client in an HttpOnly cookie.
