@@ -197,10 +197,10 @@ function summary(r: Record<string, Measured>) {
   }
 }
 
-const TARGETS: Record<keyof ReturnType<typeof summary>, { ok: (v: number) => boolean; says: string }> = {
+// A ratio without an entry is for information (code_vs_sign: issue 18 asks for the row, not a target).
+const TARGETS: Partial<Record<keyof ReturnType<typeof summary>, { ok: (v: number) => boolean; says: string }>> = {
   cc_vs_sign: { ok: (v) => v >= 0.8, says: '≥ 0.80' },
   refresh_vs_sign: { ok: (v) => v >= 0.85, says: '≥ 0.85' },
-  code_vs_sign: { ok: (v) => v >= 0.8, says: '≥ 0.80' },
   jwks_vs_fastify: { ok: (v) => v >= 0.9, says: '≥ 0.90' },
   password_vs_argon2: { ok: (v) => v >= 0.9, says: '≥ 0.90' },
   growth_1m_vs_10k: { ok: (v) => v <= 1.2, says: '≤ 1.2' },
@@ -236,8 +236,12 @@ function report(results: Record<string, Measured>, host: Machine) {
   // three decimals, so that a ratio just under its target never prints as the target.
   const plain = (k: keyof typeof s) => (Number.isFinite(s[k]) ? s[k].toFixed(k === 'storm_jwks_p99_ms' ? 1 : 3) : 'n/a')
   const keys = Object.keys(s) as (keyof typeof s)[]
-  const verdict = (k: keyof typeof s) => (Number.isFinite(s[k]) ? (TARGETS[k].ok(s[k]) ? 'met' : 'NOT met') : 'not measured')
-  out.push(`targets: ${keys.map((k) => `${k} ${plain(k)} (${TARGETS[k].says}: ${verdict(k)})`).join('; ')}`)
+  const verdict = (k: keyof typeof s) => {
+    const target = TARGETS[k]
+    if (!target) return 'for information'
+    return `${target.says}: ${Number.isFinite(s[k]) ? (target.ok(s[k]) ? 'met' : 'NOT met') : 'not measured'}`
+  }
+  out.push(`targets: ${keys.map((k) => `${k} ${plain(k)} (${verdict(k)})`).join('; ')}`)
   out.push(`summary: ${keys.map((k) => `${k}=${plain(k)}`).join(' ')}`)
   process.stdout.write(`${out.join('\n')}\n`)
 }

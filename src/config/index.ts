@@ -229,6 +229,12 @@ function check(c: Config, source: NodeJS.ProcessEnv): void {
     )
   }
   if (c.accessTokenTtl < 1) throw new ConfigError('Invalid ACCESS_TOKEN_TTL: must be at least 1 second.')
+  if (c.retentionGrace < c.accessTokenTtl) {
+    // The revocation feed lists a revoked family until its last access token expires: the family must still be there.
+    throw new ConfigError(
+      `Invalid RETENTION_GRACE=${source.RETENTION_GRACE}: must be at least ACCESS_TOKEN_TTL (${c.accessTokenTtl}s), or revoked sessions would leave the revocation feed while their access tokens still verify.`,
+    )
+  }
   if (c.refreshTokenTtl < 1 || c.refreshFamilyTtl < 1) throw new ConfigError('Invalid REFRESH_TOKEN_TTL or REFRESH_FAMILY_TTL: must be at least 1 second.')
   if (c.defaultAudience === c.issuer)
     throw new ConfigError('Invalid DEFAULT_AUDIENCE: must differ from the issuer, or resource servers would accept refresh tokens.')

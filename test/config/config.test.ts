@@ -41,6 +41,7 @@ const bad: [Record<string, string>, RegExp][] = [
   [{ REGISTRATION: 'maybe' }, /^Invalid REGISTRATION=/],
   [{ KEY_PREPUBLISH: '60' }, /^Invalid KEY_PREPUBLISH=60: must be at least JWKS_MAX_AGE/],
   [{ KEY_ENCRYPTION_KEY: 'tooshort' }, /^Invalid KEY_ENCRYPTION_KEY:/],
+  [{ RETENTION_GRACE: '60', ACCESS_TOKEN_TTL: '15m' }, /^Invalid RETENTION_GRACE=60: must be at least ACCESS_TOKEN_TTL \(900s\)/],
 ]
 for (const [env, message] of bad) {
   t.test(`refuses ${JSON.stringify(env)}`, async (t) => {
