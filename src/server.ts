@@ -46,7 +46,7 @@ async function main() {
     await app.close().catch(() => {})
     fail(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`)
   }
-  // Prometheus /metrics on its own port only (SPEC §11), never on the public one.
+  // Prometheus /metrics on its own port only (README.md#metrics), never on the public one.
   if (config.metricsPort > 0) {
     try {
       metrics = await startMetricsListener(app, { host: config.metricsHost, port: config.metricsPort })

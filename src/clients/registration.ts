@@ -114,7 +114,7 @@ export async function registerClient(clients: Pick<ClientStore, 'create'>, r: Cl
     audience: audience ?? null,
     redirectUris: redirect,
     postLogoutRedirectUris: postLogout,
-    // SPEC §4: the password grant is for first-party clients only, so registering for it says so.
+    // docs/pages.md#consent: the password grant is for first-party clients only, so registering for it says so.
     firstParty: (r.firstParty ?? false) || grantTypes.includes('password'),
     reuseLeeway,
   })

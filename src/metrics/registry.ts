@@ -1,4 +1,4 @@
-// Tessera's Prometheus metrics (SPEC §11, docs/endpoints.md#metrics): one registry per app, so that
+// Tessera's Prometheus metrics (README.md#metrics): one registry per app, so that
 // two apps in one process (tests, the bench) count apart. Counters are cheap to bump on hot paths;
 // gauges that describe a state (key age, the database pool) are read only when scraped.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Metric, Registry } from 'prom-client'

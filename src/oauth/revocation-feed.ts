@@ -1,4 +1,4 @@
-// The revocation feed (SPEC §10, docs/tokens.md#revocation-feed): what was revoked while access
+// The revocation feed (docs/tokens.md#revocation-feed): what was revoked while access
 // tokens it affects may still be alive, after a cursor; and the in-memory mark that answers a
 // poll which finds nothing new with a 304, without asking the database.
 //

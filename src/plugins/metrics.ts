@@ -1,4 +1,4 @@
-// Metrics recording (SPEC §11): every answer counted and timed by its route's pattern, the active
+// Metrics recording (README.md#metrics): every answer counted and timed by its route's pattern, the active
 // key's age and the database pool read on scrape, and the Node.js runtime's defaults. Serving
 // them is src/metrics/listener.ts's, on its own port.
 import type { FastifyInstance } from 'fastify'

@@ -78,7 +78,7 @@ export const RevocationsQuery = Type.Object(
   { additionalProperties: false },
 )
 
-/** The revocation feed (SPEC §10): each entry listed until every access token it affects has expired (`exp`, seconds since epoch). */
+/** The revocation feed (docs/tokens.md#revocation-feed): each entry listed until every access token it affects has expired (`exp`, seconds since epoch). */
 export const RevocationFeed = Type.Object({
   sids: Type.Array(Type.Object({ sid: Type.String(), exp: Type.Integer() }), {
     description: 'Revoked refresh families: refuse access tokens whose `sid` is one of these.',

@@ -1,4 +1,4 @@
-// Fuzzing every route with malformed requests (docs/errors.md, SPEC §2 and §6): whatever is
+// Fuzzing every route with malformed requests (docs/errors.md): whatever is
 // sent, no answer is a 5xx, and every error is the contract's JSON body
 // {"error", "error_description"[, "details"]} — never a framework's own body, an HTML page or a
 // stack trace. The routes are the app's own (printRoutes), so a new route is fuzzed as soon as

@@ -1,4 +1,4 @@
-// Prometheus metrics (SPEC §11): traffic through the app moves each counter by exactly what it
+// Prometheus metrics (README.md#metrics): traffic through the app moves each counter by exactly what it
 // did, read from the metrics listener as a scraper would; the key-age and pool gauges; the
 // Node.js defaults; and /metrics never on the public port, in the app and in a real process.
 import t, { type Test } from 'tap'

@@ -1,4 +1,4 @@
-// The authorization code flow with PKCE (SPEC §9, issue 18): /authorize, the sign-in and consent
+// The authorization code flow with PKCE (docs/pages.md, issue 18): /authorize, the sign-in and consent
 // pages, the code at /token, the ID token (§3) and /userinfo by scope; and every attack the issue
 // lists, each its own assertion, on both database legs.
 import { createHash } from 'node:crypto'
@@ -448,7 +448,7 @@ eachLeg(t, async (t, leg) => {
     }
   })
 
-  // SPEC §9: the second use revokes what the first issued, however close together they come:
+  // docs/pages.md#codes: the second use revokes what the first issued, however close together they come:
   // a replay that finds no family yet marks the code, and the winner checks it once its family
   // exists (stores/authorization-codes.ts replayed).
   t.test('two concurrent exchanges: the winner’s tokens are revoked too', async (t) => {

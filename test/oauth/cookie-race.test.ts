@@ -1,4 +1,4 @@
-// Browsers refresh in parallel (SPEC §3, docs/tokens.md#reuse-leeway): several tabs or API calls
+// Browsers refresh in parallel (docs/tokens.md#reuse-leeway): several tabs or API calls
 // present one refresh-token cookie at once. A cookie client's reuse leeway defaults to 10 s, so
 // every one of them gets the same successor, and an answer that loses a race never clears or
 // overwrites a newer cookie. Also the per-client leeway (`--reuse-leeway`) for other clients.

@@ -1,5 +1,5 @@
 // A crash and a graceful stop of a real server process (docs/tokens.md#rotation,
-// docs/errors.md#unavailable, SPEC §3 and §6).
+// docs/errors.md#unavailable, docs/tokens.md#refresh-families).
 //
 // 1. `kill -9` in the middle of concurrent refresh load: many families, each refreshed in a
 //    tight loop by its own client (the clients run side by side, each one sequential, as one

@@ -1,4 +1,4 @@
-// SPEC §6, docs/errors.md#unavailable: the database going away gives 503 `unavailable`, and
+// docs/errors.md#unavailable: the database going away gives 503 `unavailable`, and
 // service resumes by itself when it returns. One real server (a child process) on a Postgres
 // cluster of the test's own, which the test stops (pg_ctl stop -m fast, then a second outage
 // with -m immediate, as a crash of the database server) and starts again on the same data

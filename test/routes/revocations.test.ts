@@ -1,4 +1,4 @@
-// GET /revocations, the revocation feed (SPEC §10, docs/endpoints.md#get-revocations): every way a
+// GET /revocations, the revocation feed (docs/tokens.md#revocation-feed, docs/endpoints.md#get-revocations): every way a
 // session or an access token is revoked shows up, with the exp after which it no longer
 // matters; `since` cursors give only what is new; entries leave once their tokens have expired;
 // an unchanged poll is a 304 answered from memory (the database closed), and a revocation on one

@@ -22,7 +22,7 @@ export const RefreshTokenParams = Type.Object({
   scope: Type.Optional({ ...ScopeParam, description: 'A narrower scope for the new access token (RFC 6749 §6); the family keeps its own.' }),
 })
 
-/** Seconds of reuse leeway a cookie-delivery client has unless registered with its own (SPEC §3). */
+/** Seconds of reuse leeway a cookie-delivery client has unless registered with its own (docs/tokens.md#reuse-leeway). */
 export const COOKIE_REUSE_LEEWAY = 10
 
 /**

@@ -1,5 +1,5 @@
 // The OAuth endpoints: POST /token (RFC 6749), /revoke (RFC 7009), /introspect (RFC 7662), and
-// GET /revocations (the revocation feed, SPEC §10), in one encapsulated group with its own
+// GET /revocations (the revocation feed, docs/tokens.md#revocation-feed), in one encapsulated group with its own
 // cookies, no-store answers and JSON errors.
 import cookie from '@fastify/cookie'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'

@@ -1,4 +1,4 @@
-// GET /revocations (SPEC §10, docs/endpoints.md#get-revocations): the revocation feed, for
+// GET /revocations (docs/tokens.md#revocation-feed, docs/endpoints.md#get-revocations): the revocation feed, for
 // confidential clients (resource servers), authenticated as at /introspect. A poll whose
 // If-None-Match names the feed as this instance knows it is a 304 with no database read.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
